@@ -1,0 +1,226 @@
+//! Catalogers find packages in a [`FileIndex`]: the final filesystem of an
+//! image or a directory, holding only the files some cataloger asked for.
+//!
+//! Two steps, so that layers are read once and their analysis can be cached:
+//! 1. while a layer streams by, [`interest`] says per file whether to keep its
+//!    bytes ([`Interest::Content`]) or to run a binary analyzer over the stream
+//!    ([`Interest::Executable`], [`Interest::JavaArchive`]); the result is a
+//!    [`Facts`] value, serialisable, and cached per layer;
+//! 2. once the final filesystem is known, every cataloger reads the facts of
+//!    the files that survived and emits packages.
+//!
+//! A file that cannot be parsed becomes an [`Unknown`](bosun_core::Unknown)
+//! while the rest of the catalog carries on.
+
+pub mod apk;
+pub mod binary;
+pub mod dpkg;
+pub mod golang;
+pub mod index;
+pub mod java;
+pub mod npm;
+pub mod os;
+pub mod python;
+pub mod rpm;
+pub mod rust;
+
+use bosun_core::{Distro, Package, Relationship, Unknown};
+use serde::{Deserialize, Serialize};
+
+pub use index::{FileIndex, FileRecord};
+
+/// Bumped whenever any analyzer's output for the same bytes could change:
+/// it is part of every layer cache key.
+pub const ANALYZERS_VERSION: u32 = 1;
+
+/// Files bigger than this are never kept as content (package databases and
+/// manifests are far smaller); a bigger one is recorded as unknown.
+pub const CONTENT_LIMIT: u64 = 64 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a layer walker should do with one regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    Skip,
+    /// Keep the bytes (up to [`CONTENT_LIMIT`]).
+    Content,
+    /// Might be an ELF binary with Go or Rust build information.
+    Executable,
+    /// A jar/war/ear (zip) archive.
+    JavaArchive,
+}
+
+/// The per-file result of analysis; what the layer cache stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Facts {
+    Content(Vec<u8>),
+    Go(golang::BuildInfo),
+    RustAudit(rust::AuditInfo),
+    Java(java::ArchiveFacts),
+    /// The file was wanted but could not be read or analysed.
+    Unreadable(String),
+}
+
+/// Decide from the path, mode and size alone (no bytes read yet).
+/// `path` is absolute (`/var/lib/dpkg/status`).
+pub fn interest(path: &str, mode: u32, size: u64) -> Interest {
+    if dpkg::wants(path)
+        || os::wants(path)
+        || apk::wants(path)
+        || rpm::wants(path)
+        || python::wants(path)
+        || npm::wants(path)
+        || rust::wants(path)
+    {
+        return Interest::Content;
+    }
+    if java::wants(path) {
+        return Interest::JavaArchive;
+    }
+    if binary::wants(path, mode, size) {
+        return Interest::Executable;
+    }
+    Interest::Skip
+}
+
+/// Everything catalogers found.
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    pub distro: Option<Distro>,
+    pub packages: Vec<Package>,
+    pub relationships: Vec<Relationship>,
+    pub unknowns: Vec<Unknown>,
+}
+
+/// What each cataloger writes to.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub packages: Vec<Package>,
+    pub unknowns: Vec<Unknown>,
+}
+
+impl Output {
+    pub fn unknown(&mut self, cataloger: &str, rec: &FileRecord, message: impl Into<String>) {
+        self.unknowns.push(Unknown {
+            path: rec.path.clone(),
+            layer: rec.layer.clone(),
+            cataloger: cataloger.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Run every cataloger over the index and tie the results together: purls,
+/// stable ids, and ownership of language packages by OS packages.
+pub fn catalog(index: &FileIndex) -> Catalog {
+    let distro = os::detect(index);
+    let mut out = Output::default();
+    dpkg::catalog(index, &mut out);
+    rpm::catalog(index, &mut out);
+    apk::catalog(index, &mut out);
+    python::catalog(index, &mut out);
+    npm::catalog(index, &mut out);
+    golang::catalog(index, &mut out);
+    rust::catalog(index, &mut out);
+    java::catalog(index, &mut out);
+    for rec in index.files() {
+        if let Facts::Unreadable(msg) = &rec.facts {
+            out.unknown("analyzer", rec, msg.clone());
+        }
+    }
+    finish(distro, out)
+}
+
+fn finish(distro: Option<Distro>, out: Output) -> Catalog {
+    let Output {
+        mut packages,
+        mut unknowns,
+    } = out;
+    for p in &mut packages {
+        if p.purl.is_empty() {
+            p.purl = p.compute_purl(distro.as_ref());
+        }
+        p.locations.sort();
+        p.locations.dedup();
+    }
+    packages.sort_by(|a, b| {
+        (a.kind, &a.name, &a.version, &a.locations).cmp(&(b.kind, &b.name, &b.version, &b.locations))
+    });
+    assign_ids(&mut packages);
+    let relationships = ownership(&packages);
+    unknowns.sort();
+    unknowns.dedup();
+    Catalog {
+        distro,
+        packages,
+        relationships,
+        unknowns,
+    }
+}
+
+/// Ids are derived from content, so the same image always gives the same ids.
+fn assign_ids(packages: &mut [Package]) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for p in packages.iter_mut() {
+        let loc = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
+        let key = format!("{}|{}|{}", p.purl, loc, p.found_by);
+        let h = bosun_core::Digest::sha256_of(key.as_bytes());
+        let base = format!("{}-{}", p.kind.purl_type(), &h.hex()[..16]);
+        let n = seen.entry(base.clone()).or_insert(0);
+        p.id = if *n == 0 { base } else { format!("{base}-{n}") };
+        *n += 1;
+    }
+}
+
+/// A language package whose location (or any of whose files) belongs to an
+/// OS package is owned by it: vulnerability matching defers to the distro.
+fn ownership(packages: &[Package]) -> Vec<Relationship> {
+    use bosun_core::RelationshipKind;
+    use std::collections::HashMap;
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    for p in packages.iter().filter(|p| p.kind.is_os()) {
+        for f in p.owned_files() {
+            owner.entry(f.as_str()).or_insert(p.id.as_str());
+        }
+    }
+    if owner.is_empty() {
+        return Vec::new();
+    }
+    let mut rels = Vec::new();
+    for p in packages.iter().filter(|p| !p.kind.is_os()) {
+        let mut owners: Vec<&str> = Vec::new();
+        let candidates = p
+            .locations
+            .iter()
+            .map(|l| l.path.split("!/").next().unwrap_or(&l.path))
+            .chain(p.owned_files().iter().map(String::as_str));
+        for path in candidates {
+            if let Some(o) = owner.get(path)
+                && !owners.contains(o)
+            {
+                owners.push(o);
+            }
+        }
+        for o in owners {
+            rels.push(Relationship {
+                from: p.id.clone(),
+                to: o.to_string(),
+                kind: RelationshipKind::OwnedBy,
+            });
+        }
+    }
+    rels.sort();
+    rels
+}

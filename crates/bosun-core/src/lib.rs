@@ -1,0 +1,15 @@
+//! bosun's pure model. Nothing here does I/O: digests, image references,
+//! the package model with its closed metadata enum, purls and distros.
+
+pub mod digest;
+pub mod distro;
+pub mod package;
+pub mod purl;
+pub mod reference;
+
+pub use digest::{Digest, DigestError, DigestWriter};
+pub use distro::Distro;
+pub use package::{
+    Location, Package, PackageKind, PackageMetadata, Relationship, RelationshipKind, Unknown,
+};
+pub use reference::{Reference, ReferenceError};

@@ -1,0 +1,45 @@
+//! Test support shared by the workspace's tests. Never a dependency of
+//! product code.
+
+use std::path::PathBuf;
+
+/// `BOSUN_FIXTURES`, else `../shared/fixtures` beside the repository.
+pub fn fixtures_dir() -> PathBuf {
+    match std::env::var_os("BOSUN_FIXTURES") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
+    }
+}
+
+/// `../shared` (the parent of the fixtures directory).
+pub fn shared_dir() -> PathBuf {
+    fixtures_dir().join("..")
+}
+
+/// A path under the fixtures directory. When it is missing the test is
+/// skipped with a message, except under `CI=true`, where a missing fixture is
+/// a failure.
+pub fn fixture(rel: &str) -> Option<PathBuf> {
+    let p = fixtures_dir().join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("fixture {} is missing (CI=true: never skipped)", p.display());
+    }
+    eprintln!("SKIPPED: fixture {} is missing", p.display());
+    None
+}
+
+/// Like [`fixture`], for a path under `../shared` (schemas, vulndata, interop).
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = shared_dir().join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("shared file {} is missing (CI=true: never skipped)", p.display());
+    }
+    eprintln!("SKIPPED: shared file {} is missing", p.display());
+    None
+}
