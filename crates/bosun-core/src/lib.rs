@@ -10,6 +10,8 @@ pub mod reference;
 pub use digest::{Digest, DigestError, DigestWriter};
 pub use distro::Distro;
 pub use package::{
-    Location, Package, PackageKind, PackageMetadata, Relationship, RelationshipKind, Unknown,
+    ApkMetadata, DpkgMetadata, GoMetadata, GoModuleRole, JavaMetadata, Location, NpmMetadata,
+    Package, PackageKind, PackageMetadata, PythonMetadata, Relationship, RelationshipKind,
+    RpmMetadata, RustMetadata, Unknown,
 };
 pub use reference::{Reference, ReferenceError};

@@ -73,6 +73,11 @@ impl TarIndex {
         })
     }
 
+    /// Whether the archive has this member (following links).
+    pub fn contains(&self, rel: &str) -> bool {
+        self.lookup(rel).is_some()
+    }
+
     fn lookup(&self, rel: &str) -> Option<(u64, u64)> {
         let mut name = normalize_entry_path(rel)?;
         for _ in 0..16 {

@@ -61,7 +61,7 @@ pub enum EntryKind {
 
 /// One tar entry, path normalised to an absolute path. For whiteouts the
 /// path is that of the hidden file; for opaque markers, the directory's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub path: String,
     pub kind: EntryKind,

@@ -15,13 +15,13 @@ use crate::store::{verify, Fetched, Store};
 use crate::{OciError, MAX_JSON_SIZE};
 
 /// Read access to the files of a layout, wherever they are.
-pub(crate) trait Files: Send + Sync {
+pub trait Files: Send + Sync {
     fn describe(&self) -> String;
     /// Open a file by its path relative to the layout root, with its size.
     fn open(&self, rel: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)>;
 }
 
-pub(crate) struct DirFiles(pub PathBuf);
+pub struct DirFiles(pub PathBuf);
 
 impl Files for DirFiles {
     fn describe(&self) -> String {

@@ -1,0 +1,276 @@
+//! One pass over each layer: every entry's metadata for the merged tree, and
+//! the facts of the files catalogers want. Layers come from the cache when
+//! they were seen before.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use bosun_catalog::{binary, java, FileIndex, FileRecord, Facts, Interest, CONTENT_LIMIT};
+use bosun_core::digest::Algorithm;
+use bosun_core::DigestWriter;
+use bosun_oci::image::Layer;
+use bosun_oci::layer::{self, Entry, EntryKind, Rejected};
+use bosun_oci::{ResolvedImage, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::cache::LayerCache;
+use crate::{Observer, ScanError, ScanOptions};
+
+/// What one layer holds, as far as bosun cares. Cached per layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerAnalysis {
+    /// Every entry, in tar order (for the merged tree).
+    pub entries: Vec<Entry>,
+    /// Facts of the regular files some analyzer wanted, by path.
+    pub facts: Vec<(String, Facts)>,
+    /// Entries skipped as unsafe.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Analyse one file's content stream according to its interest.
+pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read) -> Option<Facts> {
+    let res = match interest {
+        Interest::Skip => return None,
+        Interest::Content => {
+            if size > CONTENT_LIMIT {
+                return Some(Facts::Unreadable(format!(
+                    "{size} bytes is more than the {CONTENT_LIMIT} kept for package databases"
+                )));
+            }
+            let mut buf = Vec::with_capacity(size as usize);
+            match r.take(CONTENT_LIMIT).read_to_end(&mut buf) {
+                Ok(_) => return Some(Facts::Content(buf)),
+                Err(e) => return Some(Facts::Unreadable(format!("reading: {e}"))),
+            }
+        }
+        Interest::Executable => binary::analyze_executable(r, size),
+        Interest::JavaArchive => java::analyze_archive(path, r, size),
+    };
+    match res {
+        Ok(f) => f,
+        Err(e) => Some(Facts::Unreadable(e.to_string())),
+    }
+}
+
+/// Walk a decompressed layer tar.
+pub fn analyze_tar(r: impl Read, what: &str) -> Result<LayerAnalysis, ScanError> {
+    let mut a = LayerAnalysis::default();
+    let mut rejected = Vec::new();
+    layer::walk(
+        r,
+        what,
+        |e, content| {
+            if e.kind == EntryKind::File {
+                let interest = bosun_catalog::interest(&e.path, e.mode, e.size);
+                if let Some(f) = analyze_file(&e.path, interest, e.size, content) {
+                    a.facts.push((e.path.clone(), f));
+                }
+            }
+            a.entries.push(e.clone());
+            Ok(())
+        },
+        |r| rejected.push(r),
+    )?;
+    a.rejected = rejected;
+    Ok(a)
+}
+
+/// Counts compressed bytes for progress reporting.
+struct Counting<'a, R> {
+    inner: R,
+    observer: &'a dyn Observer,
+    index: usize,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.observer.layer_progress(self.index, n as u64);
+        Ok(n)
+    }
+}
+
+/// Hashes what passes through (the uncompressed tar, for its diff_id).
+struct Hashing<R> {
+    inner: R,
+    hasher: DigestWriter,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn analyze_one(
+    store: &dyn Store,
+    index: usize,
+    layer: &Layer,
+    observer: &dyn Observer,
+) -> Result<LayerAnalysis, ScanError> {
+    let what = format!("{} layer {}", store.describe(), layer.descriptor.digest);
+    std::thread::scope(|s| {
+        let tar = crate::pipe::spawn(s, || {
+            let blob = store
+                .blob(&layer.descriptor)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            let counted = Counting {
+                inner: blob,
+                observer,
+                index,
+            };
+            let (r, _) = layer::decompress(counted, layer.compression)?;
+            Ok(r)
+        });
+        let mut hashing = Hashing {
+            inner: tar,
+            hasher: DigestWriter::new(Algorithm::Sha256),
+        };
+        let analysis = analyze_tar(&mut hashing, &what)?;
+        // Read to the very end: the blob's digest is only checked at EOF,
+        // and the diff_id covers the tar's trailing padding too.
+        io::copy(&mut hashing, &mut io::sink()).map_err(|source| ScanError::Io {
+            what: what.clone(),
+            source,
+        })?;
+        let actual = hashing.hasher.finish();
+        if layer.diff_id.algorithm() == Algorithm::Sha256 && actual != layer.diff_id {
+            return Err(ScanError::DiffIdMismatch {
+                layer: what,
+                expected: layer.diff_id.clone(),
+                actual,
+            });
+        }
+        Ok(analysis)
+    })
+}
+
+/// Analyse every layer of `image`, several at a time, using the cache.
+pub fn analyze_layers(
+    store: &dyn Store,
+    image: &ResolvedImage,
+    opts: &ScanOptions,
+    observer: &dyn Observer,
+) -> Result<Vec<LayerAnalysis>, ScanError> {
+    let cache = opts.cache_dir.as_deref().map(LayerCache::new);
+    let n = image.layers.len();
+    let results: Vec<Mutex<Option<Result<LayerAnalysis, ScanError>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    // Biggest layers first, so the longest job starts at once.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].descriptor.size));
+    let next = AtomicUsize::new(0);
+    let workers = opts.parallel_layers.clamp(1, n.max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&i) = order.get(k) else { break };
+                    let layer = &image.layers[i];
+                    observer.layer_started(i, &layer.descriptor.digest, layer.descriptor.size);
+                    let key = LayerCache::key(&layer.descriptor.digest, &layer.diff_id);
+                    if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key)) {
+                        observer.layer_finished(i, true);
+                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(Ok(hit));
+                        continue;
+                    }
+                    let res = analyze_one(store, i, layer, observer);
+                    if let (Ok(a), Some(c)) = (&res, &cache)
+                        && let Err(e) = c.put(&key, a)
+                    {
+                        tracing::warn!("could not write the layer cache: {e}");
+                    }
+                    observer.layer_finished(i, false);
+                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(res);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| {
+                    Err(ScanError::Target {
+                        target: image.layers[i].descriptor.digest.to_string(),
+                        message: "layer was not analysed".into(),
+                    })
+                })
+        })
+        .collect()
+}
+
+/// Directories the kernel fills in: never part of what is installed.
+const VIRTUAL_DIRS: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+/// Analyse a directory tree (an unpacked root filesystem or a project).
+/// Symlinks are recorded, never followed.
+pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
+    let meta = std::fs::metadata(root).map_err(|source| ScanError::Io {
+        what: root.display().to_string(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(ScanError::Target {
+            target: root.display().to_string(),
+            message: "not a directory".into(),
+        });
+    }
+    let is_fs_root = root.canonicalize().is_ok_and(|p| p == Path::new("/"));
+    let mut index = FileIndex::new();
+    let mut unreadable: HashMap<String, String> = HashMap::new();
+    let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter();
+    let walker = walker.filter_entry(|e| {
+        !(is_fs_root && e.depth() == 1 && VIRTUAL_DIRS.iter().any(|v| e.path() == Path::new(v)))
+    });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let p = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                unreadable.insert(p, e.to_string());
+                continue;
+            }
+        };
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let path = format!("/{}", rel.to_string_lossy());
+        let ft = entry.file_type();
+        if ft.is_symlink() {
+            if let Ok(t) = std::fs::read_link(entry.path()) {
+                index.insert_symlink(path, t.to_string_lossy().into_owned());
+            }
+            continue;
+        }
+        if !ft.is_file() {
+            continue;
+        }
+        let Ok(md) = entry.metadata() else { continue };
+        use std::os::unix::fs::PermissionsExt;
+        let interest = bosun_catalog::interest(&path, md.permissions().mode(), md.len());
+        if interest == Interest::Skip {
+            continue;
+        }
+        let facts = match std::fs::File::open(entry.path()) {
+            Ok(mut f) => analyze_file(&path, interest, md.len(), &mut f),
+            Err(e) => Some(Facts::Unreadable(format!("opening: {e}"))),
+        };
+        if let Some(facts) = facts {
+            index.insert(FileRecord {
+                path,
+                layer: None,
+                facts,
+            });
+        }
+    }
+    for (path, msg) in unreadable {
+        tracing::warn!("{path}: {msg}");
+    }
+    Ok(index)
+}

@@ -1,0 +1,66 @@
+//! The layer cache: one file per analysed layer, keyed by the layer's blob
+//! digest, its diff_id and the analyzers' version, so that a hit needs no
+//! decompression at all and a change of analyzers never reuses stale facts.
+//! Entries are written to a temporary file and renamed into place, so
+//! concurrent processes never see a half-written entry; an unreadable entry
+//! is treated as a miss and rewritten.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use bosun_core::Digest;
+
+use crate::analyze::LayerAnalysis;
+
+const MAGIC: &[u8] = b"bosun-layer-cache\x00v1\n";
+
+pub struct LayerCache {
+    dir: PathBuf,
+}
+
+impl LayerCache {
+    pub fn new(root: &Path) -> LayerCache {
+        LayerCache {
+            dir: root.join("layers"),
+        }
+    }
+
+    pub fn key(blob: &Digest, diff_id: &Digest) -> String {
+        let k = format!(
+            "{blob}|{diff_id}|analyzers-{}",
+            bosun_catalog::ANALYZERS_VERSION
+        );
+        Digest::sha256_of(k.as_bytes()).hex().to_string()
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<LayerAnalysis> {
+        let bytes = fs::read(self.path(key)).ok()?;
+        let body = bytes.strip_prefix(MAGIC)?;
+        match postcard::from_bytes(body) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!("layer cache entry {key} is unreadable ({e}); analysing again");
+                None
+            }
+        }
+    }
+
+    pub fn put(&self, key: &str, analysis: &LayerAnalysis) -> std::io::Result<()> {
+        let path = self.path(key);
+        let dir = path.parent().unwrap_or(&self.dir);
+        fs::create_dir_all(dir)?;
+        let body = postcard::to_stdvec(analysis)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        tmp.write_all(MAGIC)?;
+        tmp.write_all(&body)?;
+        tmp.as_file().sync_data()?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,55 @@
+//! Layers on top of each other: the final filesystem as a [`FileIndex`].
+
+use std::collections::HashMap;
+
+use bosun_catalog::{Facts, FileIndex, FileRecord};
+use bosun_oci::layer::EntryKind;
+use bosun_oci::tree::FileTree;
+use bosun_oci::ResolvedImage;
+
+use crate::analyze::LayerAnalysis;
+
+/// Apply the layers in order and keep the facts of the files that survive,
+/// each with the diff_id of the layer that last wrote it.
+pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> FileIndex {
+    let mut tree = FileTree::new();
+    for (i, a) in analyses.iter().enumerate() {
+        tree.apply(i, &a.entries);
+    }
+    let mut facts: Vec<HashMap<String, Facts>> = analyses
+        .into_iter()
+        .map(|a| a.facts.into_iter().collect())
+        .collect();
+    let mut index = FileIndex::new();
+    let mut hardlinks = Vec::new();
+    for (path, node) in tree.iter() {
+        match &node.kind {
+            EntryKind::File => {
+                if let Some(f) = facts.get_mut(node.layer).and_then(|m| m.remove(path)) {
+                    index.insert(FileRecord {
+                        path: path.clone(),
+                        layer: image.layers.get(node.layer).map(|l| l.diff_id.clone()),
+                        facts: f,
+                    });
+                }
+            }
+            EntryKind::Symlink(target) => index.insert_symlink(path.clone(), target.clone()),
+            EntryKind::Hardlink(target) => hardlinks.push((path.clone(), node.layer, target.clone())),
+            _ => {}
+        }
+    }
+    // A hard link shares its target's content: analyse it as the target was.
+    for (path, layer, target) in hardlinks {
+        let interest_kept = index.get(&target).map(|r| r.facts.clone());
+        if let Some(f) = interest_kept
+            && bosun_catalog::interest(&path, 0o755, 0) != bosun_catalog::Interest::Skip
+        {
+            index.insert(FileRecord {
+                path,
+                layer: image.layers.get(layer).map(|l| l.diff_id.clone()),
+                facts: f,
+            });
+        }
+    }
+    index
+}

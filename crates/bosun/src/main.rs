@@ -1,0 +1,166 @@
+//! The `bosun` command line: flags, printing and exit codes. All the work
+//! is done by the library crates.
+
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes are API: CI tells them apart.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "bosun", version, about = "Container supply-chain security: SBOMs, scanning, signing, admission", long_about = None)]
+struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// No progress bars or informational messages.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Where the layer cache (and later the vulnerability database) lives.
+    #[arg(long, global = true, env = "BOSUN_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the software bill of materials of an image or directory.
+    ///
+    /// TARGET is one of: oci:DIR[:TAG|@DIGEST], oci-archive:FILE[:TAG],
+    /// docker-archive:FILE[:TAG], dir:PATH, registry:REF, or a plain
+    /// HOST[:PORT]/REPO[:TAG|@DIGEST] reference. A plain path is sniffed
+    /// (OCI layout directory, other directory, docker or OCI archive).
+    Sbom(SbomArgs),
+}
+
+#[derive(Args)]
+struct SbomArgs {
+    /// What to catalog (see above).
+    target: String,
+    /// Output format, optionally to a file: FORMAT[=FILE]. Repeat to write
+    /// several formats in one run. Formats: table, json, cyclonedx-json,
+    /// spdx-json. Default: table to stdout.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    outputs: Vec<String>,
+    #[command(flatten)]
+    image: ImageArgs,
+}
+
+#[derive(Args)]
+struct ImageArgs {
+    /// Pick this platform from a multi-platform image: os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    /// Do not read or write the layer cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Allow plain HTTP to registries (never done otherwise).
+    #[arg(long)]
+    insecure: bool,
+    /// Trust this PEM CA bundle for registry TLS (repeatable).
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    ca_certs: Vec<PathBuf>,
+    /// Docker config file with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json].
+    #[arg(long, value_name = "FILE")]
+    docker_config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|c| c.join("bosun"))
+}
+
+fn scan_options(cli_cache: Option<PathBuf>, a: &ImageArgs) -> anyhow::Result<bosun_scan::ScanOptions> {
+    let platform = a
+        .platform
+        .as_deref()
+        .map(|p| p.parse().map_err(anyhow::Error::msg))
+        .transpose()?;
+    let registry = bosun_oci::registry::RegistryOptions {
+        insecure: a.insecure,
+        ca_certs: a.ca_certs.clone(),
+        docker_config: a.docker_config.clone(),
+        ..Default::default()
+    };
+    Ok(bosun_scan::ScanOptions {
+        platform,
+        cache_dir: if a.no_cache { None } else { cli_cache.or_else(default_cache_dir) },
+        registry,
+        ..Default::default()
+    })
+}
+
+/// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+fn creation_time() -> anyhow::Result<i64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")),
+        Err(_) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Sbom(args) => {
+            let outputs = output::parse_all(&args.outputs)?;
+            let opts = scan_options(cli.cache_dir, &args.image)?;
+            let target = bosun_scan::Target::parse(&args.target)?;
+            let created = creation_time()?;
+            let scanned = {
+                let bars = progress::Bars::new(cli.quiet);
+                let res = bosun_scan::scan(&target, &opts, &bars);
+                bars.finish();
+                res?
+            };
+            let sbom = bosun_scan::to_sbom(scanned, created);
+            for u in &sbom.unknowns {
+                tracing::info!("unknown: {} ({}): {}", u.path, u.cataloger, u.message);
+            }
+            output::write_all(&sbom, &outputs)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
