@@ -14,6 +14,7 @@ pub mod layer;
 pub mod layout;
 pub mod manifest;
 pub mod media;
+pub mod registry;
 pub mod store;
 pub mod tree;
 

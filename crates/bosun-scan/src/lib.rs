@@ -85,8 +85,10 @@ pub fn scan(target: &Target, opts: &ScanOptions, observer: &dyn Observer) -> Res
             let store = target.open_store(&opts.registry)?;
             let image = bosun_oci::resolve(store.as_ref(), opts.platform.as_ref())?;
             let analyses = analyze::analyze_layers(store.as_ref(), &image, opts, observer)?;
-            let index = merge::merge(&image, analyses);
-            let catalog = bosun_catalog::catalog(&index);
+            let (index, rejected) = merge::merge(&image, analyses);
+            let mut catalog = bosun_catalog::catalog(&index);
+            catalog.unknowns.extend(rejected);
+            catalog.unknowns.sort();
             Ok(Scanned {
                 source: image_source(target, store.as_ref(), &image),
                 catalog,

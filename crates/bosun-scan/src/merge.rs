@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use bosun_catalog::{Facts, FileIndex, FileRecord};
+use bosun_core::Unknown;
 use bosun_oci::layer::EntryKind;
 use bosun_oci::tree::FileTree;
 use bosun_oci::ResolvedImage;
@@ -10,11 +11,21 @@ use bosun_oci::ResolvedImage;
 use crate::analyze::LayerAnalysis;
 
 /// Apply the layers in order and keep the facts of the files that survive,
-/// each with the diff_id of the layer that last wrote it.
-pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> FileIndex {
+/// each with the diff_id of the layer that last wrote it. Entries a layer
+/// walk refused come back as unknowns.
+pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex, Vec<Unknown>) {
     let mut tree = FileTree::new();
+    let mut unknowns = Vec::new();
     for (i, a) in analyses.iter().enumerate() {
         tree.apply(i, &a.entries);
+        for r in &a.rejected {
+            unknowns.push(Unknown {
+                path: r.path.clone(),
+                layer: image.layers.get(i).map(|l| l.diff_id.clone()),
+                cataloger: "layer-walker".into(),
+                message: r.reason.clone(),
+            });
+        }
     }
     let mut facts: Vec<HashMap<String, Facts>> = analyses
         .into_iter()
@@ -51,5 +62,5 @@ pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> FileIndex {
             });
         }
     }
-    index
+    (index, unknowns)
 }

@@ -1,0 +1,245 @@
+//! rpm cataloger: the installed-package database in any of rpm's three
+//! formats (sqlite, Berkeley DB hash, NDB), plus the text manifest that
+//! CBL-Mariner distroless images ship instead of a database.
+
+mod bdb;
+mod header;
+mod ndb;
+mod sqlite;
+
+use bosun_core::package::{Package, PackageKind, PackageMetadata, RpmMetadata};
+
+use crate::{FileIndex, FileRecord, Output};
+use header::Header;
+
+pub const CATALOGER_ID: &str = "rpm-cataloger";
+
+const DB_DIRS: [&str; 2] = ["/var/lib/rpm/", "/usr/lib/sysimage/rpm/"];
+const MANIFEST: &str = "/var/lib/rpmmanifest/container-manifest-2";
+
+/// Header blobs read from a database, one result per record: a bad record
+/// does not hide the others.
+type Records = Vec<Result<Vec<u8>, String>>;
+
+#[derive(Clone, Copy)]
+enum Format {
+    Sqlite,
+    Bdb,
+    Ndb,
+    Manifest,
+}
+
+fn format_of(path: &str) -> Option<Format> {
+    let (dir, name) = path.rsplit_once('/')?;
+    let format = match name {
+        "rpmdb.sqlite" => Format::Sqlite,
+        "Packages" => Format::Bdb,
+        "Packages.db" => Format::Ndb,
+        "container-manifest-2" if path == MANIFEST => return Some(Format::Manifest),
+        _ => return None,
+    };
+    // `dir` lacks the trailing slash the constants carry.
+    DB_DIRS
+        .iter()
+        .any(|d| d.strip_suffix('/') == Some(dir))
+        .then_some(format)
+}
+
+/// Whether this cataloger needs the bytes of the file at `path`.
+pub fn wants(path: &str) -> bool {
+    format_of(path).is_some()
+}
+
+pub fn catalog(index: &FileIndex, out: &mut Output) {
+    for rec in index.files() {
+        let Some(format) = format_of(&rec.path) else {
+            continue;
+        };
+        let Some(bytes) = rec.content() else { continue };
+        let records = match format {
+            Format::Sqlite => sqlite::read(bytes),
+            Format::Bdb => bdb::read(bytes),
+            Format::Ndb => ndb::read(bytes),
+            Format::Manifest => {
+                manifest(rec, bytes, out);
+                continue;
+            }
+        };
+        match records {
+            Ok(records) => {
+                for r in records {
+                    match r.and_then(|blob| package(&blob)) {
+                        Ok(Some(p)) => out.packages.push(finish(p, rec)),
+                        Ok(None) => {}
+                        Err(e) => out.unknown(CATALOGER_ID, rec, e),
+                    }
+                }
+            }
+            Err(e) => out.unknown(CATALOGER_ID, rec, e),
+        }
+    }
+}
+
+fn finish(mut p: Package, rec: &FileRecord) -> Package {
+    p.locations = vec![rec.location()];
+    p
+}
+
+/// One package from a header blob; None for the `gpg-pubkey` entries rpm
+/// keeps for imported signing keys, which are not software.
+fn package(blob: &[u8]) -> Result<Option<Package>, String> {
+    let h = Header::parse(blob)?;
+    let need = |tag: u32, what: &str| -> Result<String, String> {
+        h.string(tag)?
+            .ok_or_else(|| format!("header has no {what}"))
+    };
+    let name = need(header::NAME, "NAME")?;
+    if name == "gpg-pubkey" {
+        return Ok(None);
+    }
+    let version = need(header::VERSION, "VERSION")?;
+    let release = need(header::RELEASE, "RELEASE")?;
+    let ctx = |e: String| format!("{name}: {e}");
+    let source_rpm = h.string(header::SOURCERPM).map_err(ctx)?;
+    let (source_name, source_version) = source_rpm
+        .as_deref()
+        .and_then(split_source_rpm)
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .unwrap_or_else(|| (name.clone(), format!("{version}-{release}")));
+    let license = h.string(header::LICENSE).map_err(ctx)?;
+    let metadata = RpmMetadata {
+        epoch: h.int(header::EPOCH),
+        architecture: h.string(header::ARCH).map_err(ctx)?.unwrap_or_default(),
+        source_rpm,
+        source_name,
+        source_version,
+        vendor: h
+            .string(header::VENDOR)
+            .map_err(ctx)?
+            .filter(|v| !v.is_empty()),
+        size: h.int(header::SIZE).or_else(|| h.int(header::LONGSIZE)),
+        modularity_label: h
+            .string(header::MODULARITYLABEL)
+            .map_err(ctx)?
+            .filter(|v| !v.is_empty()),
+        files: files(&h).map_err(ctx)?,
+        version: version.clone(),
+        release: release.clone(),
+    };
+    Ok(Some(Package {
+        id: String::new(),
+        version: format!("{version}-{release}"),
+        name,
+        kind: PackageKind::Rpm,
+        purl: String::new(),
+        licenses: license.into_iter().filter(|l| !l.is_empty()).collect(),
+        locations: Vec::new(),
+        found_by: CATALOGER_ID.to_string(),
+        metadata: PackageMetadata::Rpm(metadata),
+    }))
+}
+
+/// Absolute paths of the files a header owns: `DIRNAMES[DIRINDEXES[i]] +
+/// BASENAMES[i]`, or the flat list of rpm before 4.1.
+fn files(h: &Header) -> Result<Vec<String>, String> {
+    let base = h.strings(header::BASENAMES)?;
+    if base.is_empty() {
+        return h.strings(header::OLDFILENAMES);
+    }
+    let dirs = h.strings(header::DIRNAMES)?;
+    let idx = h.int32s(header::DIRINDEXES)?;
+    if idx.len() != base.len() {
+        return Err(format!(
+            "{} BASENAMES but {} DIRINDEXES",
+            base.len(),
+            idx.len()
+        ));
+    }
+    base.iter()
+        .zip(idx)
+        .map(|(b, i)| match dirs.get(i as usize) {
+            Some(d) => Ok(format!("{d}{b}")),
+            None => Err(format!(
+                "DIRINDEXES entry {i} is past the {} DIRNAMES",
+                dirs.len()
+            )),
+        })
+        .collect()
+}
+
+/// `NAME-VERSION-RELEASE.src.rpm` (or `.nosrc.rpm`) -> (NAME, VERSION-RELEASE).
+fn split_source_rpm(file: &str) -> Option<(&str, &str)> {
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"))?;
+    let (rest, _release) = stem.rsplit_once('-')?;
+    let (name, _version) = rest.rsplit_once('-')?;
+    if name.is_empty() {
+        return None;
+    }
+    Some((name, &stem[name.len() + 1..]))
+}
+
+/// The CBL-Mariner distroless manifest: one package a line, tab-separated
+/// `NAME VERSION-RELEASE INSTALLTIME BUILDTIME VENDOR EPOCH SIZE ARCH
+/// EPOCHNUM SOURCERPM`, as `rpm -qa --qf` wrote it (`(none)` for no value).
+fn manifest(rec: &FileRecord, bytes: &[u8], out: &mut Output) {
+    let text = String::from_utf8_lossy(bytes);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        let (Some(name), Some(evr), Some((version, release))) = (
+            f.first(),
+            f.get(1),
+            f.get(1).and_then(|v| v.rsplit_once('-')),
+        ) else {
+            out.unknown(
+                CATALOGER_ID,
+                rec,
+                format!("line {}: not NAME<TAB>VERSION-RELEASE...", n + 1),
+            );
+            continue;
+        };
+        let field = |i: usize| {
+            f.get(i)
+                .copied()
+                .filter(|v| !v.is_empty() && *v != "(none)")
+        };
+        let source_rpm = field(9).map(str::to_string);
+        let (source_name, source_version) = source_rpm
+            .as_deref()
+            .and_then(split_source_rpm)
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .unwrap_or_else(|| (name.to_string(), evr.to_string()));
+        let metadata = RpmMetadata {
+            epoch: field(5).and_then(|e| e.parse().ok()),
+            version: version.to_string(),
+            release: release.to_string(),
+            architecture: field(7).unwrap_or_default().to_string(),
+            source_rpm,
+            source_name,
+            source_version,
+            vendor: field(4).map(str::to_string),
+            size: field(6).and_then(|s| s.parse().ok()),
+            modularity_label: None,
+            files: Vec::new(),
+        };
+        out.packages.push(Package {
+            id: String::new(),
+            name: name.to_string(),
+            version: evr.to_string(),
+            kind: PackageKind::Rpm,
+            purl: String::new(),
+            licenses: Vec::new(),
+            locations: vec![rec.location()],
+            found_by: CATALOGER_ID.to_string(),
+            metadata: PackageMetadata::Rpm(metadata),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

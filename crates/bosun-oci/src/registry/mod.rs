@@ -1,0 +1,140 @@
+//! Images pulled from an OCI Distribution registry.
+//!
+//! [`Registry`] is the HTTP client for one registry host: TLS (rustls, extra
+//! CA bundles), anonymous, basic and bearer-token auth with credentials from
+//! Docker's config, retries with backoff, and bounded, verified reads.
+//! [`RegistryStore`] is the [`Store`] over one image reference.
+
+mod auth;
+mod client;
+mod credentials;
+mod push;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bosun_core::Reference;
+
+pub use auth::{Challenge, parse_challenges};
+pub use client::Registry;
+pub use credentials::{Credential, DOCKER_HUB_KEY};
+
+use crate::manifest::Descriptor;
+use crate::{Fetched, OciError, Store};
+
+/// How to reach registries.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// Talk plain HTTP. Never done unless this is set.
+    pub insecure: bool,
+    /// PEM files of CA certificates trusted besides the public roots.
+    pub ca_certs: Vec<PathBuf>,
+    /// Docker's config.json; default `$DOCKER_CONFIG/config.json` or
+    /// `~/.docker/config.json`.
+    pub docker_config: Option<PathBuf>,
+    pub user_agent: String,
+    pub timeouts: Timeouts,
+    /// Extra attempts after a 429, a 5xx or a connection error.
+    pub retries: u32,
+    /// The longest wait a `Retry-After` can ask for.
+    pub max_retry_wait: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To open a connection (TCP and TLS handshake).
+    pub connect: Duration,
+    /// For any one read while waiting for a response or its body; a stalled
+    /// transfer fails after this long without data.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(30),
+            read: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            insecure: false,
+            ca_certs: Vec::new(),
+            docker_config: None,
+            user_agent: concat!("bosun/", env!("CARGO_PKG_VERSION")).to_string(),
+            timeouts: Timeouts::default(),
+            retries: 3,
+            max_retry_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One image in a registry, as a [`Store`]. Cheap to share between threads:
+/// the pipeline opens several layer blobs at once.
+pub struct RegistryStore {
+    registry: Arc<Registry>,
+    reference: Reference,
+}
+
+impl RegistryStore {
+    pub fn new(reference: Reference, options: &RegistryOptions) -> Result<Self, OciError> {
+        let registry = Arc::new(Registry::new(&reference.registry, options)?);
+        Ok(RegistryStore {
+            registry,
+            reference,
+        })
+    }
+
+    /// Reuse a client (and its tokens) for another image of the same registry.
+    pub fn with_registry(registry: Arc<Registry>, reference: Reference) -> Self {
+        RegistryStore {
+            registry,
+            reference,
+        }
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+}
+
+impl Store for RegistryStore {
+    fn describe(&self) -> String {
+        self.reference.to_string()
+    }
+
+    fn root(&self) -> Result<Fetched, OciError> {
+        self.registry.manifest(
+            &self.reference.repository,
+            &self.reference.target(),
+            self.reference.digest.as_ref(),
+            None,
+        )
+    }
+
+    fn manifest(&self, desc: &Descriptor) -> Result<Fetched, OciError> {
+        self.registry.manifest(
+            &self.reference.repository,
+            &desc.digest.to_string(),
+            Some(&desc.digest),
+            Some(desc.size),
+        )
+    }
+
+    fn blob(&self, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>, OciError> {
+        self.registry.blob(&self.reference.repository, desc)
+    }
+
+    fn tags(&self) -> Vec<String> {
+        self.reference.tag.iter().cloned().collect()
+    }
+}

@@ -1,0 +1,285 @@
+//! The output formats, the dispatching [`write`], the bosun JSON format and
+//! the plumbing the three JSON writers share (serialisation, timestamps,
+//! content-derived identifiers, id checks).
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{BufWriter, Write};
+use std::str::FromStr;
+
+use bosun_core::DigestWriter;
+use bosun_core::digest::Algorithm;
+use serde::Serialize;
+
+use crate::model::Sbom;
+
+/// The value of the top-level `schema` field of bosun JSON.
+pub const SCHEMA: &str = "bosun-sbom/1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error("unknown SBOM format {0:?} (expected cyclonedx-json, spdx-json, json or table)")]
+    UnknownFormat(String),
+    #[error("creation time {0} (seconds since the epoch) is outside years 0000-9999")]
+    TimestampOutOfRange(i64),
+    #[error("package {name:?} has an empty id")]
+    EmptyId { name: String },
+    #[error("id {0:?} is used by more than one element of the document")]
+    DuplicateId(String),
+    #[error("encoding the SBOM as JSON")]
+    Json(#[from] serde_json::Error),
+    #[error("writing the SBOM")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    CycloneDxJson,
+    SpdxJson,
+    Json,
+    Table,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::CycloneDxJson,
+        Format::SpdxJson,
+        Format::Json,
+        Format::Table,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::CycloneDxJson => "cyclonedx-json",
+            Format::SpdxJson => "spdx-json",
+            Format::Json => "json",
+            Format::Table => "table",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = SbomError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cyclonedx-json" | "cyclonedx" => Ok(Format::CycloneDxJson),
+            "spdx-json" | "spdx" => Ok(Format::SpdxJson),
+            "json" => Ok(Format::Json),
+            "table" => Ok(Format::Table),
+            other => Err(SbomError::UnknownFormat(other.chars().take(64).collect())),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Indent JSON output.
+    pub pretty: bool,
+    /// Bold table header (ANSI); ignored by the JSON formats.
+    pub color: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            pretty: true,
+            color: false,
+        }
+    }
+}
+
+/// Render `sbom` in `format`.
+pub fn write(
+    sbom: &Sbom,
+    format: Format,
+    opts: &WriteOptions,
+    w: &mut dyn Write,
+) -> Result<(), SbomError> {
+    match format {
+        Format::CycloneDxJson => crate::cyclonedx::write(sbom, opts, w),
+        Format::SpdxJson => crate::spdx::write(sbom, opts, w),
+        Format::Json => write_json(sbom, opts, w),
+        Format::Table => crate::table::write(sbom, opts, w),
+    }
+}
+
+#[derive(Serialize)]
+struct BosunJson<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    sbom: &'a Sbom,
+}
+
+/// bosun's own format: the model as is, tagged with [`SCHEMA`]
+/// (documented in JSON-FORMAT.md).
+pub fn write_json(sbom: &Sbom, opts: &WriteOptions, w: &mut dyn Write) -> Result<(), SbomError> {
+    emit(
+        &BosunJson {
+            schema: SCHEMA,
+            sbom,
+        },
+        opts,
+        w,
+    )
+}
+
+/// Serialise `doc` with a trailing newline. Buffered: serde writes in many
+/// small pieces and `w` may be an unbuffered file or stdout.
+pub(crate) fn emit<T: Serialize>(
+    doc: &T,
+    opts: &WriteOptions,
+    w: &mut dyn Write,
+) -> Result<(), SbomError> {
+    let mut out = BufWriter::new(w);
+    if opts.pretty {
+        serde_json::to_writer_pretty(&mut out, doc)?;
+    } else {
+        serde_json::to_writer(&mut out, doc)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// RFC 3339 UTC (`1970-01-01T00:00:00Z`) for seconds since the epoch.
+pub(crate) fn rfc3339(secs: i64) -> Result<String, SbomError> {
+    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: four-digit years only.
+    if !(-62_167_219_200..=253_402_300_799).contains(&secs) {
+        return Err(SbomError::TimestampOutOfRange(secs));
+    }
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    Ok(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60
+    ))
+}
+
+/// Proleptic Gregorian date of a day count from 1970-01-01, computed in
+/// 400-year eras (146097 days each) so no calendar table is needed.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468; // shift the epoch to 0000-03-01
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153; // month counted from March
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A UUID derived from the document's content and `salt` (the format), so the
+/// same SBOM always gets the same serial number / namespace. Laid out as a
+/// name-based version-5 UUID, but hashed with SHA-256 rather than SHA-1.
+pub(crate) fn content_uuid(sbom: &Sbom, salt: &str) -> Result<String, SbomError> {
+    // Streamed into the hash: the document can be large.
+    let mut hasher = DigestWriter::new(Algorithm::Sha256);
+    hasher.update(salt.as_bytes());
+    hasher.update(&[0]);
+    serde_json::to_writer(&mut hasher, sbom)?;
+    let digest = hasher.finish();
+    let mut s = String::with_capacity(36);
+    for (i, c) in digest.hex().chars().take(32).enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            s.push('-');
+        }
+        s.push(match i {
+            12 => '5',
+            // RFC 4122 variant: the nibble's top two bits are 10.
+            16 => match c {
+                '0' | '4' | '8' | 'c' => '8',
+                '1' | '5' | '9' | 'd' => '9',
+                '2' | '6' | 'a' | 'e' => 'a',
+                _ => 'b',
+            },
+            _ => c,
+        });
+    }
+    Ok(s)
+}
+
+/// Package ids become bom-refs and SPDXIDs: they must be present and unique.
+/// `reserved` are the ids the writer itself adds (source, distro).
+pub(crate) fn check_ids(sbom: &Sbom, reserved: &[&str]) -> Result<(), SbomError> {
+    let mut seen: BTreeSet<&str> = reserved.iter().copied().collect();
+    for p in &sbom.packages {
+        if p.id.is_empty() {
+            return Err(SbomError::EmptyId {
+                name: p.name.chars().take(140).collect(),
+            });
+        }
+        if !seen.insert(&p.id) {
+            return Err(SbomError::DuplicateId(p.id.chars().take(140).collect()));
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case or upper-case hex of exactly `len` digits (a checksum both
+/// formats accept).
+pub(crate) fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Text from package metadata for places that want one line: control
+/// characters (newlines, ANSI escapes) become spaces.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        // Values checked with `date -u -d @SECS +%FT%TZ`.
+        assert_eq!(rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400).unwrap(), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000).unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(-1).unwrap(), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(4_107_542_399).unwrap(), "2100-02-28T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_799).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(-62_167_219_200).unwrap(), "0000-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_rejects_out_of_range() {
+        for secs in [i64::MIN, i64::MAX, 253_402_300_800, -62_167_219_201] {
+            assert!(matches!(
+                rfc3339(secs),
+                Err(SbomError::TimestampOutOfRange(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn format_names_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.to_string().parse::<Format>().unwrap(), f);
+        }
+        assert_eq!(
+            "cyclonedx".parse::<Format>().unwrap(),
+            Format::CycloneDxJson
+        );
+        assert_eq!("spdx".parse::<Format>().unwrap(), Format::SpdxJson);
+        assert!(matches!(
+            "xml".parse::<Format>(),
+            Err(SbomError::UnknownFormat(_))
+        ));
+    }
+}

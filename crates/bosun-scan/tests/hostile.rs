@@ -1,0 +1,229 @@
+//! Hostile and broken images: each gives a clear error naming what and
+//! where (or a recorded unknown while the rest carries on), never a panic.
+
+use std::io::Write;
+use std::path::Path;
+
+use bosun_core::Digest;
+use bosun_scan::{scan, Quiet, ScanError, ScanOptions, Target};
+
+const GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+const ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
+const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+
+/// A tar member: path, content, and an optional symlink target.
+struct Member<'a>(&'a str, &'a [u8], Option<&'a str>);
+
+fn tar(members: &[Member]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for Member(name, data, link) in members {
+        let mut h = tar::Header::new_gnu();
+        let gnu = h.as_gnu_mut().unwrap();
+        gnu.name[..name.len()].copy_from_slice(name.as_bytes());
+        match link {
+            Some(t) => {
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_link_name(t).unwrap();
+                h.set_size(0);
+            }
+            None => {
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(data.len() as u64);
+            }
+        }
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, if link.is_some() { &[][..] } else { *data }).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+struct Layer {
+    media_type: &'static str,
+    blob: Vec<u8>,
+    diff_id: Digest,
+}
+
+fn layer(media_type: &'static str, raw_tar: &[u8]) -> Layer {
+    let blob = match media_type {
+        GZIP => gzip(raw_tar),
+        ZSTD => zstd::encode_all(raw_tar, 3).unwrap(),
+        _ => raw_tar.to_vec(),
+    };
+    Layer {
+        media_type,
+        blob,
+        diff_id: Digest::sha256_of(raw_tar),
+    }
+}
+
+fn put_blob(dir: &Path, data: &[u8]) -> Digest {
+    let d = Digest::sha256_of(data);
+    std::fs::write(dir.join("blobs/sha256").join(d.hex()), data).unwrap();
+    d
+}
+
+/// Write an OCI layout; `tamper` may change the config or manifest JSON before it is stored.
+fn layout(dir: &Path, layers: &[Layer], tamper: impl Fn(&mut serde_json::Value, &mut serde_json::Value)) {
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let mut config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.to_string()).collect::<Vec<_>>()},
+    });
+    let mut descs = Vec::new();
+    for l in layers {
+        let d = put_blob(dir, &l.blob);
+        descs.push(serde_json::json!({"mediaType": l.media_type, "digest": d.to_string(), "size": l.blob.len()}));
+    }
+    let mut manifest = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json"},
+        "layers": descs,
+    });
+    tamper(&mut config, &mut manifest);
+    let cfg = serde_json::to_vec(&config).unwrap();
+    let cd = put_blob(dir, &cfg);
+    if manifest["config"].get("digest").is_none() {
+        manifest["config"]["digest"] = cd.to_string().into();
+        manifest["config"]["size"] = cfg.len().into();
+    }
+    let man = serde_json::to_vec(&manifest).unwrap();
+    let md = put_blob(dir, &man);
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md.to_string(), "size": man.len()}
+    ]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+fn run(dir: &Path) -> Result<bosun_scan::Scanned, ScanError> {
+    let t = Target::parse(&format!("oci:{}", dir.display())).unwrap();
+    scan(&t, &ScanOptions::default(), &Quiet)
+}
+
+const OS_RELEASE: &[u8] = b"ID=debian\nVERSION_ID=\"12\"\n";
+
+#[test]
+fn a_good_image_scans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tar(&[Member("etc/os-release", OS_RELEASE, None)]);
+    layout(tmp.path(), &[layer(GZIP, &t), layer(ZSTD, &t), layer(TAR, &t)], |_, _| {});
+    let s = run(tmp.path()).unwrap();
+    assert_eq!(s.catalog.distro.unwrap().id, "debian");
+}
+
+#[test]
+fn blob_digest_mismatch_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tar(&[Member("etc/os-release", OS_RELEASE, None)]);
+    let l = layer(GZIP, &t);
+    layout(tmp.path(), &[l], |_, _| {});
+    // Replace the layer blob's content in place, same size.
+    let d = Digest::sha256_of(&layer(GZIP, &t).blob);
+    let p = tmp.path().join("blobs/sha256").join(d.hex());
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 0xff; // inside the gzip trailer: still decodes up to there
+    std::fs::write(&p, &bytes).unwrap();
+    let e = run(tmp.path()).err().expect("tampered blob must fail").to_string();
+    assert!(e.contains("digest") || e.contains("crc") || e.contains("corrupt"), "{e}");
+    assert!(e.contains(d.hex()), "error should name the layer: {e}");
+}
+
+#[test]
+fn diff_id_mismatch_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tar(&[Member("etc/os-release", OS_RELEASE, None)]);
+    layout(tmp.path(), &[layer(GZIP, &t)], |cfg, _| {
+        cfg["rootfs"]["diff_ids"][0] = Digest::sha256_of(b"another layer").to_string().into();
+    });
+    let e = run(tmp.path()).err().expect("wrong diff_id must fail");
+    assert!(matches!(e, ScanError::DiffIdMismatch { .. }), "{e}");
+}
+
+#[test]
+fn truncated_layers_are_errors() {
+    for mt in [GZIP, ZSTD] {
+        let tmp = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let t = tar(&[Member("data.bin", &big, None)]);
+        let mut l = layer(mt, &t);
+        l.blob.truncate(l.blob.len() / 2);
+        layout(tmp.path(), &[l], |_, _| {});
+        let e = run(tmp.path()).err().unwrap_or_else(|| panic!("truncated {mt} must fail"));
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+#[test]
+fn manifest_that_is_not_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    layout(tmp.path(), &[], |_, _| {});
+    let junk = b"<html>not a manifest</html>";
+    let d = put_blob(tmp.path(), junk);
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d.to_string(), "size": junk.len()}]});
+    std::fs::write(tmp.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let e = run(tmp.path()).err().unwrap().to_string();
+    assert!(e.contains("not valid JSON") && e.contains(d.hex()), "{e}");
+}
+
+#[test]
+fn huge_config_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    layout(tmp.path(), &[], |cfg, _| {
+        cfg["padding"] = "x".repeat(5 << 20).into();
+    });
+    let e = run(tmp.path()).err().unwrap().to_string();
+    assert!(e.contains("more than"), "{e}");
+}
+
+#[test]
+fn unknown_layer_media_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tar(&[Member("etc/os-release", OS_RELEASE, None)]);
+    layout(tmp.path(), &[layer(TAR, &t)], |_, m| {
+        m["layers"][0]["mediaType"] = "application/x-mystery".into();
+    });
+    let e = run(tmp.path()).err().unwrap().to_string();
+    assert!(e.contains("application/x-mystery"), "{e}");
+}
+
+#[test]
+fn escaping_entries_and_symlinks_stay_inside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tar(&[
+        Member("../../etc/passwd", b"root:x:0:0", None),
+        Member("usr/lib/os-release", OS_RELEASE, None),
+        Member("etc/os-release", b"", Some("../../../../../../usr/lib/os-release")),
+        Member("loop/a", b"", Some("/loop/b")),
+        Member("loop/b", b"", Some("/loop/a")),
+        Member("var/lib/dpkg/status", b"", Some("/loop/a")),
+    ]);
+    layout(tmp.path(), &[layer(GZIP, &t)], |_, _| {});
+    let s = run(tmp.path()).unwrap();
+    assert_eq!(s.catalog.distro.unwrap().id, "debian");
+    assert!(
+        s.catalog.unknowns.iter().any(|u| u.path.contains("../../etc/passwd")),
+        "the escaping entry is recorded: {:?}",
+        s.catalog.unknowns
+    );
+}
+
+#[test]
+fn whiteouts_hide_lower_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status = b"Package: gone\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n";
+    let l0 = tar(&[Member("var/lib/dpkg/status", status, None), Member("etc/os-release", OS_RELEASE, None)]);
+    let l1 = tar(&[Member("var/lib/dpkg/.wh.status", b"", None), Member("etc/.wh..wh..opq", b"", None)]);
+    layout(tmp.path(), &[layer(GZIP, &l0), layer(TAR, &l1)], |_, _| {});
+    let s = run(tmp.path()).unwrap();
+    assert!(s.catalog.packages.is_empty(), "{:?}", s.catalog.packages);
+    assert!(s.catalog.distro.is_none());
+}
