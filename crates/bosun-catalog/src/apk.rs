@@ -106,8 +106,8 @@ fn emit(rec: &FileRecord, s: Stanza, out: &mut Output) {
                 .unwrap_or(name)
                 .to_string(),
             architecture: s.arch.to_string(),
-            maintainer: s.maintainer.map(str::to_string),
-            checksum: s.checksum.map(str::to_string),
+            maintainer: s.maintainer.filter(|m| !m.is_empty()).map(str::to_string),
+            checksum: s.checksum.filter(|c| !c.is_empty()).map(str::to_string),
             files: s.files,
         }),
     });
@@ -129,6 +129,7 @@ fn spdx_license(l: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::Facts;

@@ -363,23 +363,3 @@ mod tests {
         assert_eq!(w.data, &data[100..150]);
     }
 }
-#[cfg(test)]
-mod tmp_bench {
-    #[test]
-    #[ignore]
-    fn bench_local() {
-        let list = std::fs::read_to_string("/tmp/benchfiles.txt").unwrap_or_default();
-        let mut total = 0u64;
-        let t = std::time::Instant::now();
-        let mut found = 0;
-        for p in list.split('\n').filter(|p| !p.is_empty()) {
-            let Ok(f) = std::fs::File::open(p) else { continue };
-            let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-            total += size;
-            let mut r = std::io::BufReader::new(f);
-            if let Ok(Some(x)) = super::analyze_executable(&mut r, size) { found += 1; eprintln!("{p}: {}", format!("{x:?}").chars().take(80).collect::<String>()); }
-        }
-        let s = t.elapsed().as_secs_f64();
-        eprintln!("{} MB in {s:.2}s = {:.0} MB/s, found {found}", total >> 20, (total >> 20) as f64 / s);
-    }
-}

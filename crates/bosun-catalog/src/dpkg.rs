@@ -46,7 +46,11 @@ fn stanzas(text: &str) -> impl Iterator<Item = Vec<(&str, String)>> {
                 fields.push((k.trim(), v.trim().to_string()));
             }
         }
-        if fields.is_empty() { None } else { Some(fields) }
+        if fields.is_empty() {
+            None
+        } else {
+            Some(fields)
+        }
     })
 }
 
@@ -61,7 +65,10 @@ fn field<'a>(fields: &'a [(&str, String)], name: &str) -> Option<&'a str> {
 fn parse_source(source: Option<&str>, name: &str, version: &str) -> (String, String) {
     match source {
         Some(s) => match s.split_once('(') {
-            Some((n, v)) => (n.trim().to_string(), v.trim_end_matches(')').trim().to_string()),
+            Some((n, v)) => (
+                n.trim().to_string(),
+                v.trim_end_matches(')').trim().to_string(),
+            ),
             None => (s.trim().to_string(), version.to_string()),
         },
         None => (name.to_string(), version.to_string()),
@@ -81,7 +88,8 @@ fn parse_db(rec: &FileRecord, require_status: bool, out: &mut Output) -> Vec<Par
     let text = String::from_utf8_lossy(bytes);
     let mut pkgs = Vec::new();
     for fields in stanzas(&text) {
-        let (Some(name), Some(version)) = (field(&fields, "Package"), field(&fields, "Version")) else {
+        let (Some(name), Some(version)) = (field(&fields, "Package"), field(&fields, "Version"))
+        else {
             // status.d also holds non-control files; only complain for the main DB.
             if require_status {
                 out.unknown(CATALOGER_ID, rec, "a stanza without Package or Version");
@@ -267,7 +275,11 @@ mod copyright {
                 continue;
             };
             // `GPL-2+ or Artistic`, `BSD-3-clause and MIT`: keep each known part.
-            for part in v.split([',', '|']).flat_map(|p| p.split(" or ")).flat_map(|p| p.split(" and ")) {
+            for part in v
+                .split([',', '|'])
+                .flat_map(|p| p.split(" or "))
+                .flat_map(|p| p.split(" and "))
+            {
                 if let Some(id) = to_spdx(part.trim_end_matches(" with OpenSSL exception")) {
                     set.insert(id.to_string());
                 }
@@ -306,29 +318,47 @@ mod tests {
         let status = b"Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.17-1~deb12u2\nDescription: x\n multi\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: zlib1g\nStatus: hold ok installed\nArchitecture: amd64\nSource: zlib (1:1.2.13.dfsg-1)\nVersion: 1:1.2.13.dfsg-1\n";
         let mut ix = FileIndex::new();
         ix.insert(rec(STATUS, status));
-        ix.insert(rec("/var/lib/dpkg/info/libssl3:amd64.list", b"/.\n/usr\n/usr/lib/x86_64-linux-gnu/libssl.so.3\n"));
+        ix.insert(rec(
+            "/var/lib/dpkg/info/libssl3:amd64.list",
+            b"/.\n/usr\n/usr/lib/x86_64-linux-gnu/libssl.so.3\n",
+        ));
         let mut out = Output::default();
         catalog(&ix, &mut out);
         assert_eq!(out.packages.len(), 2);
         let ssl = &out.packages[0];
-        let PackageMetadata::Dpkg(m) = &ssl.metadata else { panic!() };
-        assert_eq!((m.source.as_str(), m.source_version.as_str()), ("openssl", "3.0.17-1~deb12u2"));
-        assert_eq!(m.files, vec!["/usr", "/usr/lib/x86_64-linux-gnu/libssl.so.3"]);
-        let PackageMetadata::Dpkg(z) = &out.packages[1].metadata else { panic!() };
+        let PackageMetadata::Dpkg(m) = &ssl.metadata else {
+            panic!()
+        };
+        assert_eq!(
+            (m.source.as_str(), m.source_version.as_str()),
+            ("openssl", "3.0.17-1~deb12u2")
+        );
+        assert_eq!(
+            m.files,
+            vec!["/usr", "/usr/lib/x86_64-linux-gnu/libssl.so.3"]
+        );
+        let PackageMetadata::Dpkg(z) = &out.packages[1].metadata else {
+            panic!()
+        };
         assert_eq!(z.source, "zlib");
         assert_eq!(z.source_version, "1:1.2.13.dfsg-1");
     }
 
     #[test]
     fn distroless_status_d() {
-        let Some(dir) = bosun_testutil::fixture("files/pkgdb/dpkg-status.d/debian12-bookworm-from-debs/var/lib/dpkg/status.d") else {
+        let Some(dir) = bosun_testutil::fixture(
+            "files/pkgdb/dpkg-status.d/debian12-bookworm-from-debs/var/lib/dpkg/status.d",
+        ) else {
             return;
         };
         let mut ix = FileIndex::new();
         for e in std::fs::read_dir(&dir).unwrap() {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
-            ix.insert(rec(&format!("{STATUS_D}{name}"), &std::fs::read(e.path()).unwrap()));
+            ix.insert(rec(
+                &format!("{STATUS_D}{name}"),
+                &std::fs::read(e.path()).unwrap(),
+            ));
         }
         let mut out = Output::default();
         catalog(&ix, &mut out);
@@ -336,7 +366,9 @@ mod tests {
             .packages
             .iter()
             .map(|p| {
-                let PackageMetadata::Dpkg(m) = &p.metadata else { panic!() };
+                let PackageMetadata::Dpkg(m) = &p.metadata else {
+                    panic!()
+                };
                 (p.name.clone(), p.version.clone(), m.source.clone())
             })
             .collect();
@@ -345,7 +377,11 @@ mod tests {
         assert_eq!(got.len(), 11);
         assert!(got.contains(&("libc6".into(), "2.36-9+deb12u14".into(), "glibc".into())));
         assert!(got.contains(&("zlib1g".into(), "1:1.2.13.dfsg-1".into(), "zlib".into())));
-        assert!(got.contains(&("libssl3".into(), "3.0.22-1~deb12u2".into(), "openssl".into())));
+        assert!(got.contains(&(
+            "libssl3".into(),
+            "3.0.22-1~deb12u2".into(),
+            "openssl".into()
+        )));
         assert!(out.packages.iter().all(|p| !p.owned_files().is_empty()));
         assert!(out.unknowns.is_empty());
     }
@@ -353,7 +389,10 @@ mod tests {
     #[test]
     fn copyright_licenses() {
         let text = b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: GPL-2+\n\nFiles: x\nLicense: BSD-3-clause or Expat\n\nFiles: y\nLicense: public-domain\n";
-        assert_eq!(copyright::licenses(text), vec!["BSD-3-Clause", "GPL-2.0-or-later", "MIT"]);
+        assert_eq!(
+            copyright::licenses(text),
+            vec!["BSD-3-Clause", "GPL-2.0-or-later", "MIT"]
+        );
         assert!(copyright::licenses(b"not machine readable").is_empty());
     }
 

@@ -30,10 +30,22 @@ impl FileRecord {
     }
 }
 
+/// What kind of filesystem an index describes. Images report what is
+/// installed; lock files there are leftovers of a build, not installed
+/// software (Syft and Trivy agree), so lock-file catalogers only speak for
+/// directories (source checkouts).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    Image,
+    Directory,
+}
+
 /// Kept files by absolute path, plus the symlinks of the final filesystem so
 /// that lookups such as `/etc/os-release` resolve the way the image would.
 #[derive(Debug, Default, Clone)]
 pub struct FileIndex {
+    scope: Scope,
     files: BTreeMap<String, FileRecord>,
     /// symlink path -> target as written in the link.
     symlinks: BTreeMap<String, String>,
@@ -45,6 +57,17 @@ const MAX_HOPS: usize = 40;
 impl FileIndex {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn with_scope(scope: Scope) -> Self {
+        FileIndex {
+            scope,
+            ..Self::default()
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     pub fn insert(&mut self, rec: FileRecord) {
@@ -170,7 +193,10 @@ mod tests {
         ix.insert_symlink("/loop2", "/loop1");
         assert!(ix.get("/etc/os-release").is_some());
         assert!(ix.get("/lib/os-release").is_some());
-        assert_eq!(ix.resolve("/escape").as_deref(), Some("/usr/lib/os-release"));
+        assert_eq!(
+            ix.resolve("/escape").as_deref(),
+            Some("/usr/lib/os-release")
+        );
         assert!(ix.get("/loop1").is_none());
         assert_eq!(ix.files().count(), 1);
     }

@@ -27,7 +27,7 @@ pub mod rust;
 use bosun_core::{Distro, Package, Relationship, Unknown};
 use serde::{Deserialize, Serialize};
 
-pub use index::{FileIndex, FileRecord};
+pub use index::{FileIndex, FileRecord, Scope};
 
 /// Bumped whenever any analyzer's output for the same bytes could change:
 /// it is part of every layer cache key.
@@ -155,7 +155,12 @@ fn finish(distro: Option<Distro>, out: Output) -> Catalog {
         p.locations.dedup();
     }
     packages.sort_by(|a, b| {
-        (a.kind, &a.name, &a.version, &a.locations).cmp(&(b.kind, &b.name, &b.version, &b.locations))
+        (a.kind, &a.name, &a.version, &a.locations).cmp(&(
+            b.kind,
+            &b.name,
+            &b.version,
+            &b.locations,
+        ))
     });
     assign_ids(&mut packages);
     let relationships = ownership(&packages);

@@ -19,7 +19,7 @@ use bosun_core::package::RustMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
 use crate::binary::{LOOKAHEAD, scan_range};
-use crate::{Facts, FileIndex, Output};
+use crate::{Facts, FileIndex, Output, Scope};
 
 pub const CATALOGER_ID: &str = "rust-cataloger";
 
@@ -311,20 +311,23 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
                     out.packages.push(pkg(&c.name, &c.version, meta));
                 }
             }
-            Facts::Content(bytes) if wants(&rec.path) => match parse_cargo_lock(bytes) {
-                Ok(locked) => {
-                    for l in locked {
-                        let meta = RustMetadata {
-                            source: l.source,
-                            checksum: l.checksum,
-                            dependency_kind: None,
-                            root_project: false,
-                        };
-                        out.packages.push(pkg(&l.name, &l.version, meta));
+            // Cargo.lock describes a source tree, not what an image runs (see `Scope`).
+            Facts::Content(bytes) if wants(&rec.path) && index.scope() == Scope::Directory => {
+                match parse_cargo_lock(bytes) {
+                    Ok(locked) => {
+                        for l in locked {
+                            let meta = RustMetadata {
+                                source: l.source,
+                                checksum: l.checksum,
+                                dependency_kind: None,
+                                root_project: false,
+                            };
+                            out.packages.push(pkg(&l.name, &l.version, meta));
+                        }
                     }
+                    Err(e) => out.unknown(CATALOGER_ID, rec, format!("Cargo.lock: {e}")),
                 }
-                Err(e) => out.unknown(CATALOGER_ID, rec, format!("Cargo.lock: {e}")),
-            },
+            }
             _ => {}
         }
     }
@@ -488,7 +491,7 @@ mod tests {
                 continue;
             };
             let bytes = std::fs::read(&path).unwrap_or_default();
-            let mut ix = FileIndex::new();
+            let mut ix = FileIndex::with_scope(Scope::Directory);
             ix.insert(FileRecord {
                 path: "/src/app/Cargo.lock".into(),
                 layer: None,

@@ -80,7 +80,9 @@ impl FromStr for Digest {
             other => return Err(DigestError::UnsupportedAlgorithm(truncate(other))),
         };
         if hex.len() != algorithm.hex_len()
-            || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
             return Err(DigestError::BadHex(truncate(s)));
         }

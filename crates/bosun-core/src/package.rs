@@ -302,9 +302,13 @@ impl Package {
                     ],
                 )
             }
-            (PackageKind::Python, _) => {
-                purl::build("pypi", None, &purl::pypi_name(&self.name), Some(&self.version), &[])
-            }
+            (PackageKind::Python, _) => purl::build(
+                "pypi",
+                None,
+                &purl::pypi_name(&self.name),
+                Some(&self.version),
+                &[],
+            ),
             (PackageKind::Npm, _) => match self.name.split_once('/') {
                 Some((scope, name)) if scope.starts_with('@') => {
                     purl::build("npm", Some(scope), name, Some(&self.version), &[])

@@ -17,9 +17,13 @@ pub enum ReferenceError {
     Empty,
     #[error("image reference {0:?} is longer than 4096 characters")]
     TooLong(usize),
-    #[error("image reference {reference:?}: repository {repo:?} is not valid (lower-case a-z, 0-9, '.', '_', '-', '/' separated)")]
+    #[error(
+        "image reference {reference:?}: repository {repo:?} is not valid (lower-case a-z, 0-9, '.', '_', '-', '/' separated)"
+    )]
     BadRepository { reference: String, repo: String },
-    #[error("image reference {reference:?}: tag {tag:?} is not valid (at most 128 of A-Za-z0-9_.-, not starting with '.' or '-')")]
+    #[error(
+        "image reference {reference:?}: tag {tag:?} is not valid (at most 128 of A-Za-z0-9_.-, not starting with '.' or '-')"
+    )]
     BadTag { reference: String, tag: String },
     #[error("image reference {reference:?}: {source}")]
     BadDigest {
@@ -93,10 +97,7 @@ fn valid_repo_component(c: &str) -> bool {
             i += 1;
         }
         let sep = &c[start..i];
-        let ok = sep == "."
-            || sep == "_"
-            || sep == "__"
-            || sep.bytes().all(|x| x == b'-');
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
         if !ok {
             return false;
         }
@@ -125,10 +126,13 @@ impl FromStr for Reference {
         let (rest, digest) = match input.split_once('@') {
             Some((r, d)) => (
                 r,
-                Some(d.parse::<Digest>().map_err(|source| ReferenceError::BadDigest {
-                    reference: input.to_string(),
-                    source,
-                })?),
+                Some(
+                    d.parse::<Digest>()
+                        .map_err(|source| ReferenceError::BadDigest {
+                            reference: input.to_string(),
+                            source,
+                        })?,
+                ),
             ),
             None => (input, None),
         };
@@ -211,9 +215,10 @@ mod tests {
         assert_eq!(r.registry, "127.0.0.1:5000");
         assert_eq!(r.repository, "team/app");
         assert_eq!(r.tag.as_deref(), Some("v1.2"));
-        let r: Reference = "localhost/app@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-            .parse()
-            .unwrap();
+        let r: Reference =
+            "localhost/app@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                .parse()
+                .unwrap();
         assert_eq!(r.registry, "localhost");
         assert!(r.digest.is_some());
         assert!(r.target().starts_with("sha256:"));
@@ -221,7 +226,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for bad in ["", "UPPER/case", "a//b", "app:", "app:-x", "app@sha256:zz", "a/../b"] {
+        for bad in [
+            "",
+            "UPPER/case",
+            "a//b",
+            "app:",
+            "app:-x",
+            "app@sha256:zz",
+            "a/../b",
+        ] {
             assert!(bad.parse::<Reference>().is_err(), "{bad} should fail");
         }
     }

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use bosun_core::digest::VerifyingReader;
 use bosun_core::Digest;
+use bosun_core::digest::VerifyingReader;
 use serde::Deserialize;
 
 use crate::layer::normalize_entry_path;
@@ -16,7 +16,7 @@ use crate::layout::Files;
 use crate::manifest::{Descriptor, ImageConfig, Manifest};
 use crate::media;
 use crate::store::{Fetched, Store};
-use crate::{OciError, MAX_JSON_SIZE};
+use crate::{MAX_JSON_SIZE, OciError};
 
 /// Member offsets of an uncompressed tar file, so members can be read in
 /// any order (and from several threads) without unpacking anything.
@@ -96,7 +96,10 @@ impl Files for TarIndex {
     }
     fn open(&self, rel: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
         let (offset, size) = self.lookup(rel).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, format!("{rel} is not in the archive"))
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{rel} is not in the archive"),
+            )
         })?;
         let mut f = File::open(&self.path)?;
         f.seek(SeekFrom::Start(offset))?;
@@ -132,7 +135,9 @@ impl DockerArchiveStore {
         let files = TarIndex::open(path)?;
         let what = format!("docker-archive:{}", path.display());
         let read = |rel: &str| -> Result<Vec<u8>, OciError> {
-            let (r, size) = files.open(rel).map_err(|e| OciError::io(format!("{what}: {rel}"), e))?;
+            let (r, size) = files
+                .open(rel)
+                .map_err(|e| OciError::io(format!("{what}: {rel}"), e))?;
             if size > MAX_JSON_SIZE {
                 return Err(OciError::TooLarge {
                     what: format!("{what}: {rel}"),
@@ -153,7 +158,9 @@ impl DockerArchiveStore {
                 .iter()
                 .find(|e| {
                     e.repo_tags.iter().flatten().any(|rt| {
-                        rt == t || rt.rsplit_once(':').is_some_and(|(_, x)| x == t) || rt.ends_with(&format!("/{t}"))
+                        rt == t
+                            || rt.rsplit_once(':').is_some_and(|(_, x)| x == t)
+                            || rt.ends_with(&format!("/{t}"))
                     })
                 })
                 .ok_or_else(|| OciError::NotFound {
@@ -163,10 +170,17 @@ impl DockerArchiveStore {
                 [one] => one,
                 [] => return Err(OciError::invalid(what, "manifest.json lists no images")),
                 many => {
-                    let tags: Vec<String> = many.iter().flat_map(|e| e.repo_tags.clone().unwrap_or_default()).collect();
+                    let tags: Vec<String> = many
+                        .iter()
+                        .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+                        .collect();
                     return Err(OciError::invalid(
                         what,
-                        format!("the archive holds {} images; name one (available tags: {})", many.len(), tags.join(", ")),
+                        format!(
+                            "the archive holds {} images; name one (available tags: {})",
+                            many.len(),
+                            tags.join(", ")
+                        ),
                     ));
                 }
             },
@@ -188,7 +202,9 @@ impl DockerArchiveStore {
         let mut layers = Vec::new();
         let mut layer_paths = HashMap::new();
         for (p, diff_id) in entry.layers.iter().zip(&config.rootfs.diff_ids) {
-            let (_, size) = files.open(p).map_err(|e| OciError::io(format!("{what}: layer {p}"), e))?;
+            let (_, size) = files
+                .open(p)
+                .map_err(|e| OciError::io(format!("{what}: layer {p}"), e))?;
             layers.push(Descriptor {
                 media_type: media::DOCKER_LAYER_TAR.into(),
                 digest: diff_id.clone(),
@@ -252,18 +268,33 @@ impl Store for DockerArchiveStore {
     fn blob(&self, desc: &Descriptor) -> Result<Box<dyn Read + Send + '_>, OciError> {
         let what = format!("{}: blob {}", self.describe(), desc.digest);
         if desc.digest == self.config_digest {
-            let (r, size) = self.files.open(&self.config_path).map_err(|e| OciError::io(what, e))?;
-            return Ok(Box::new(VerifyingReader::new(r, desc.digest.clone(), Some(size))));
+            let (r, size) = self
+                .files
+                .open(&self.config_path)
+                .map_err(|e| OciError::io(what, e))?;
+            return Ok(Box::new(VerifyingReader::new(
+                r,
+                desc.digest.clone(),
+                Some(size),
+            )));
         }
         let path = self
             .layer_paths
             .get(&desc.digest)
             .ok_or_else(|| OciError::NotFound { what: what.clone() })?;
-        let (r, _) = self.files.open(path).map_err(|e| OciError::io(what.clone(), e))?;
+        let (r, _) = self
+            .files
+            .open(path)
+            .map_err(|e| OciError::io(what.clone(), e))?;
         // Layers may be stored compressed; the digest we know is the diff_id
         // of the tar, so verify after decompression.
-        let (tar, _) = crate::layer::decompress(r, media::Compression::None).map_err(|e| OciError::io(what, e))?;
-        Ok(Box::new(VerifyingReader::new(tar, desc.digest.clone(), None)))
+        let (tar, _) = crate::layer::decompress(r, media::Compression::None)
+            .map_err(|e| OciError::io(what, e))?;
+        Ok(Box::new(VerifyingReader::new(
+            tar,
+            desc.digest.clone(),
+            None,
+        )))
     }
 
     fn tags(&self) -> Vec<String> {

@@ -7,8 +7,8 @@ use bosun_core::Digest;
 
 use crate::manifest::{Descriptor, ImageConfig, Index, Manifest, Sniff};
 use crate::media::{self, Compression};
-use crate::store::{read_small_blob, Fetched, Store};
-use crate::{OciError, MAX_JSON_SIZE};
+use crate::store::{Fetched, Store, read_small_blob};
+use crate::{MAX_JSON_SIZE, OciError};
 
 /// `os/arch[/variant]`, as `--platform` spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,10 @@ pub fn resolve(store: &dyn Store, platform: Option<&Platform>) -> Result<Resolve
             media_type: mt,
         });
     }
-    Err(OciError::invalid(store.describe(), "indexes nested more than 4 deep"))
+    Err(OciError::invalid(
+        store.describe(),
+        "indexes nested more than 4 deep",
+    ))
 }
 
 fn media_type_of(store: &dyn Store, doc: &Fetched) -> Result<String, OciError> {
@@ -131,18 +134,29 @@ fn media_type_of(store: &dyn Store, doc: &Fetched) -> Result<String, OciError> {
     if let Some(mt) = sniff.media_type.filter(|m| !m.is_empty()) {
         return Ok(mt);
     }
-    if let Some(mt) = doc.media_type.clone().filter(|m| !m.is_empty() && m != "application/json") {
+    if let Some(mt) = doc
+        .media_type
+        .clone()
+        .filter(|m| !m.is_empty() && m != "application/json")
+    {
         return Ok(mt);
     }
     // OCI allows documents without mediaType; tell them apart by shape.
-    match (sniff.manifests.is_some(), sniff.config.is_some(), sniff.schema_version) {
+    match (
+        sniff.manifests.is_some(),
+        sniff.config.is_some(),
+        sniff.schema_version,
+    ) {
         (true, false, Some(2)) => Ok(media::OCI_INDEX.into()),
         (false, true, Some(2)) => Ok(media::OCI_MANIFEST.into()),
         (_, _, Some(1)) => Err(OciError::UnsupportedMediaType {
             what,
             media_type: "Docker schema 1 manifest (deprecated, unsigned layers)".into(),
         }),
-        _ => Err(OciError::invalid(what, "neither an image index nor an image manifest")),
+        _ => Err(OciError::invalid(
+            what,
+            "neither an image index nor an image manifest",
+        )),
     }
 }
 
@@ -154,7 +168,11 @@ fn pick<'a>(
     let images: Vec<&Descriptor> = index
         .manifests
         .iter()
-        .filter(|d| d.media_type.is_empty() || media::is_manifest(&d.media_type) || media::is_index(&d.media_type))
+        .filter(|d| {
+            d.media_type.is_empty()
+                || media::is_manifest(&d.media_type)
+                || media::is_index(&d.media_type)
+        })
         // attestation manifests in buildkit indexes have platform unknown/unknown
         .filter(|d| d.platform.as_ref().is_none_or(|p| p.os != "unknown"))
         .collect();
@@ -237,7 +255,10 @@ fn image_from_manifest(
     })
 }
 
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, OciError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    bytes: &[u8],
+) -> Result<T, OciError> {
     if bytes.len() as u64 > MAX_JSON_SIZE {
         return Err(OciError::TooLarge {
             what: what.to_string(),

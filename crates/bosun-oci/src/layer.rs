@@ -152,7 +152,11 @@ pub fn walk<R: Read>(
         let kind = if name == OPAQUE_MARKER {
             let dir = parent.trim_end_matches('/');
             let e = Entry {
-                path: if dir.is_empty() { "/".into() } else { dir.into() },
+                path: if dir.is_empty() {
+                    "/".into()
+                } else {
+                    dir.into()
+                },
                 kind: EntryKind::Opaque,
                 mode,
                 size: 0,
@@ -240,8 +244,14 @@ mod tests {
 
     #[test]
     fn normalises_and_rejects() {
-        assert_eq!(normalize_entry_path("./etc/passwd").as_deref(), Some("/etc/passwd"));
-        assert_eq!(normalize_entry_path("/abs//x/./y").as_deref(), Some("/abs/x/y"));
+        assert_eq!(
+            normalize_entry_path("./etc/passwd").as_deref(),
+            Some("/etc/passwd")
+        );
+        assert_eq!(
+            normalize_entry_path("/abs//x/./y").as_deref(),
+            Some("/abs/x/y")
+        );
         assert_eq!(normalize_entry_path("a/../b").as_deref(), Some("/b"));
         assert_eq!(normalize_entry_path("../etc/shadow"), None);
         assert_eq!(normalize_entry_path("a/../../x"), None);
@@ -269,7 +279,14 @@ mod tests {
             |r| rejected.push(r),
         )
         .unwrap();
-        assert_eq!(seen[0], ("/etc/os-release".into(), EntryKind::File, "ID=debian\n".into()));
+        assert_eq!(
+            seen[0],
+            (
+                "/etc/os-release".into(),
+                EntryKind::File,
+                "ID=debian\n".into()
+            )
+        );
         assert_eq!(seen[1].0, "/usr/gone");
         assert_eq!(seen[1].1, EntryKind::Whiteout);
         assert_eq!(seen[2].0, "/opt");
@@ -286,7 +303,11 @@ mod tests {
         gz.write_all(&t).unwrap();
         let gz = gz.finish().unwrap();
         let zs = zstd::encode_all(&t[..], 1).unwrap();
-        for (bytes, want) in [(&gz, Compression::Gzip), (&zs, Compression::Zstd), (&t, Compression::None)] {
+        for (bytes, want) in [
+            (&gz, Compression::Gzip),
+            (&zs, Compression::Zstd),
+            (&t, Compression::None),
+        ] {
             let (mut r, got) = decompress(&bytes[..], Compression::None).unwrap();
             assert_eq!(got, want);
             let mut out = Vec::new();
@@ -304,7 +325,12 @@ mod tests {
         let gz = gz.finish().unwrap();
         let cut = &gz[..gz.len() / 2];
         let (r, _) = decompress(cut, Compression::Gzip).unwrap();
-        let res = walk(r, "cut", |_, r| io::copy(r, &mut io::sink()).map(|_| ()), |_| {});
+        let res = walk(
+            r,
+            "cut",
+            |_, r| io::copy(r, &mut io::sink()).map(|_| ()),
+            |_| {},
+        );
         assert!(res.is_err());
     }
 }

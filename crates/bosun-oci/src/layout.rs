@@ -5,14 +5,14 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use bosun_core::digest::VerifyingReader;
 use bosun_core::Digest;
+use bosun_core::digest::VerifyingReader;
 
 use crate::archive::TarIndex;
 use crate::manifest::{Descriptor, Index};
 use crate::media;
-use crate::store::{verify, Fetched, Store};
-use crate::{OciError, MAX_JSON_SIZE};
+use crate::store::{Fetched, Store, verify};
+use crate::{MAX_JSON_SIZE, OciError};
 
 /// Read access to the files of a layout, wherever they are.
 pub trait Files: Send + Sync {
@@ -31,7 +31,10 @@ impl Files for DirFiles {
         let f = File::open(self.0.join(rel))?;
         let meta = f.metadata()?;
         if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("{rel} is not a regular file")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{rel} is not a regular file"),
+            ));
         }
         Ok((Box::new(f), meta.len()))
     }
@@ -77,10 +80,11 @@ impl LayoutStore {
 
     fn check_layout(&self) -> Result<(), OciError> {
         let bytes = self.read_small("oci-layout")?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|source| OciError::Json {
-            what: format!("{}: oci-layout", self.describe()),
-            source,
-        })?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|source| OciError::Json {
+                what: format!("{}: oci-layout", self.describe()),
+                source,
+            })?;
         match v.get("imageLayoutVersion").and_then(|v| v.as_str()) {
             Some(ver) if ver.starts_with("1.") => Ok(()),
             other => Err(OciError::invalid(
@@ -112,7 +116,11 @@ impl LayoutStore {
 
     fn blob_path(d: &Digest) -> String {
         // Digest guarantees lower-case hex of fixed length: no path tricks.
-        format!("blobs/{}/{}", d.to_string().split(':').next().unwrap_or("sha256"), d.hex())
+        format!(
+            "blobs/{}/{}",
+            d.to_string().split(':').next().unwrap_or("sha256"),
+            d.hex()
+        )
     }
 
     fn fetch_verified(&self, desc: &Descriptor) -> Result<Fetched, OciError> {
@@ -127,15 +135,19 @@ impl LayoutStore {
 
     fn index(&self) -> Result<(Vec<u8>, Index), OciError> {
         let bytes = self.read_small("index.json")?;
-        let index: Index = crate::image::parse_json(&format!("{}: index.json", self.describe()), &bytes)?;
+        let index: Index =
+            crate::image::parse_json(&format!("{}: index.json", self.describe()), &bytes)?;
         Ok((bytes, index))
     }
 }
 
 fn ref_names(d: &Descriptor) -> impl Iterator<Item = &str> {
-    ["org.opencontainers.image.ref.name", "io.containerd.image.name"]
-        .into_iter()
-        .filter_map(|k| d.annotations.get(k).map(String::as_str))
+    [
+        "org.opencontainers.image.ref.name",
+        "io.containerd.image.name",
+    ]
+    .into_iter()
+    .filter_map(|k| d.annotations.get(k).map(String::as_str))
 }
 
 impl Store for LayoutStore {
@@ -164,7 +176,8 @@ impl Store for LayoutStore {
             }
             Selector::Tag(tag) => {
                 let found = index.manifests.iter().find(|d| {
-                    ref_names(d).any(|n| n == tag || n.rsplit_once(':').is_some_and(|(_, t)| t == tag))
+                    ref_names(d)
+                        .any(|n| n == tag || n.rsplit_once(':').is_some_and(|(_, t)| t == tag))
                 });
                 match found {
                     Some(d) => self.fetch_verified(d),
@@ -209,20 +222,22 @@ impl Store for LayoutStore {
                 format!("blob has {size} bytes, its descriptor says {}", desc.size),
             ));
         }
-        Ok(Box::new(VerifyingReader::new(r, desc.digest.clone(), Some(desc.size))))
+        Ok(Box::new(VerifyingReader::new(
+            r,
+            desc.digest.clone(),
+            Some(desc.size),
+        )))
     }
 
     fn tags(&self) -> Vec<String> {
         match (&self.selector, self.index()) {
             (Selector::Tag(t), _) => vec![t.clone()],
-            (_, Ok((_, index))) if index.manifests.len() == 1 => {
-                index.manifests[0]
-                    .annotations
-                    .get("org.opencontainers.image.ref.name")
-                    .cloned()
-                    .into_iter()
-                    .collect()
-            }
+            (_, Ok((_, index))) if index.manifests.len() == 1 => index.manifests[0]
+                .annotations
+                .get("org.opencontainers.image.ref.name")
+                .cloned()
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -19,7 +19,7 @@ pub mod store;
 pub mod tree;
 
 pub use error::OciError;
-pub use image::{resolve, Platform, ResolvedImage};
+pub use image::{Platform, ResolvedImage, resolve};
 pub use store::{Fetched, Store};
 
 /// Manifests, indexes and configs larger than this are refused: real ones are

@@ -21,7 +21,12 @@ pub const DOCKER_LAYER_FOREIGN_GZIP: &str =
 pub const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
 
 /// What a manifest `Accept` header should list, in preference order.
-pub const MANIFEST_ACCEPT: [&str; 4] = [OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST];
+pub const MANIFEST_ACCEPT: [&str; 4] = [
+    OCI_INDEX,
+    OCI_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    DOCKER_MANIFEST,
+];
 
 pub fn is_index(mt: &str) -> bool {
     mt == OCI_INDEX || mt == DOCKER_MANIFEST_LIST

@@ -4,8 +4,8 @@ use std::io::Read;
 
 use bosun_core::Digest;
 
-use crate::manifest::Descriptor;
 use crate::OciError;
+use crate::manifest::Descriptor;
 
 /// A manifest or index as fetched: raw bytes (verified against `digest`),
 /// and the media type the transport declared, if any.

@@ -27,7 +27,11 @@ impl FileTree {
     /// Apply one layer's entries on top of what is there. Whiteouts and
     /// opaque markers only ever hide lower layers, whatever their position in
     /// the tar, so they are applied first.
-    pub fn apply<'a>(&mut self, layer: usize, entries: impl IntoIterator<Item = &'a Entry> + Clone) {
+    pub fn apply<'a>(
+        &mut self,
+        layer: usize,
+        entries: impl IntoIterator<Item = &'a Entry> + Clone,
+    ) {
         for e in entries.clone() {
             match e.kind {
                 EntryKind::Whiteout => {
@@ -44,10 +48,18 @@ impl FileTree {
             }
             if e.kind != EntryKind::Dir {
                 // A file replacing a directory replaces what was in it.
-                if self.nodes.get(&e.path).is_some_and(|n| n.kind == EntryKind::Dir) {
+                if self
+                    .nodes
+                    .get(&e.path)
+                    .is_some_and(|n| n.kind == EntryKind::Dir)
+                {
                     self.remove_below(&e.path);
                 }
-            } else if self.nodes.get(&e.path).is_some_and(|n| n.kind == EntryKind::Dir) {
+            } else if self
+                .nodes
+                .get(&e.path)
+                .is_some_and(|n| n.kind == EntryKind::Dir)
+            {
                 // Re-declaring a directory keeps its children and its origin layer.
                 continue;
             }
@@ -140,9 +152,15 @@ mod tests {
     #[test]
     fn file_replaces_directory() {
         let mut t = FileTree::new();
-        t.apply(0, &vec![e("/x", EntryKind::Dir), e("/x/y", EntryKind::File)]);
+        t.apply(
+            0,
+            &vec![e("/x", EntryKind::Dir), e("/x/y", EntryKind::File)],
+        );
         t.apply(1, &vec![e("/x", EntryKind::Symlink("/elsewhere".into()))]);
         assert!(t.get("/x/y").is_none());
-        assert!(matches!(t.get("/x").map(|n| &n.kind), Some(EntryKind::Symlink(_))));
+        assert!(matches!(
+            t.get("/x").map(|n| &n.kind),
+            Some(EntryKind::Symlink(_))
+        ));
     }
 }

@@ -7,5 +7,5 @@ pub mod model;
 pub mod spdx;
 pub mod table;
 
-pub use model::{ImageMetadata, LayerInfo, HistoryEntry, Sbom, SourceInfo, SourceKind, Tool};
 pub use json::{Format, SbomError, WriteOptions, write};
+pub use model::{HistoryEntry, ImageMetadata, LayerInfo, Sbom, SourceInfo, SourceKind, Tool};

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bosun_catalog::{binary, java, FileIndex, FileRecord, Facts, Interest, CONTENT_LIMIT};
-use bosun_core::digest::Algorithm;
+use bosun_catalog::{CONTENT_LIMIT, Facts, FileIndex, FileRecord, Interest, binary, java};
 use bosun_core::DigestWriter;
+use bosun_core::digest::Algorithm;
 use bosun_oci::image::Layer;
 use bosun_oci::layer::{self, Entry, EntryKind, Rejected};
 use bosun_oci::{ResolvedImage, Store};
@@ -159,7 +159,8 @@ pub fn analyze_layers(
 ) -> Result<Vec<LayerAnalysis>, ScanError> {
     let cache = opts.cache_dir.as_deref().map(LayerCache::new);
     let n = image.layers.len();
-    let results: Vec<Mutex<Option<Result<LayerAnalysis, ScanError>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Result<LayerAnalysis, ScanError>>>> =
+        (0..n).map(|_| Mutex::new(None)).collect();
     // Biggest layers first, so the longest job starts at once.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].descriptor.size));
@@ -224,7 +225,7 @@ pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
         });
     }
     let is_fs_root = root.canonicalize().is_ok_and(|p| p == Path::new("/"));
-    let mut index = FileIndex::new();
+    let mut index = FileIndex::with_scope(bosun_catalog::Scope::Directory);
     let mut unreadable: HashMap<String, String> = HashMap::new();
     let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     let walker = walker.filter_entry(|e| {
@@ -234,12 +235,17 @@ pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let p = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                let p = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 unreadable.insert(p, e.to_string());
                 continue;
             }
         };
-        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
         let path = format!("/{}", rel.to_string_lossy());
         let ft = entry.file_type();
         if ft.is_symlink() {

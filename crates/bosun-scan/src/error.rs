@@ -12,7 +12,9 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("layer {layer}: uncompressed content has digest {actual}, the image config says {expected}")]
+    #[error(
+        "layer {layer}: uncompressed content has digest {actual}, the image config says {expected}"
+    )]
     DiffIdMismatch {
         layer: String,
         expected: bosun_core::Digest,

@@ -48,7 +48,9 @@ impl Default for ScanOptions {
             platform: None,
             cache_dir: None,
             registry: Default::default(),
-            parallel_layers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            parallel_layers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
         }
     }
 }
@@ -60,7 +62,11 @@ pub struct Scanned {
 }
 
 /// Catalog a target.
-pub fn scan(target: &Target, opts: &ScanOptions, observer: &dyn Observer) -> Result<Scanned, ScanError> {
+pub fn scan(
+    target: &Target,
+    opts: &ScanOptions,
+    observer: &dyn Observer,
+) -> Result<Scanned, ScanError> {
     match target {
         Target::Dir(path) => {
             let index = analyze::analyze_dir(path)?;

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use bosun_catalog::{Facts, FileIndex, FileRecord};
 use bosun_core::Unknown;
+use bosun_oci::ResolvedImage;
 use bosun_oci::layer::EntryKind;
 use bosun_oci::tree::FileTree;
-use bosun_oci::ResolvedImage;
 
 use crate::analyze::LayerAnalysis;
 
@@ -45,7 +45,9 @@ pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex,
                 }
             }
             EntryKind::Symlink(target) => index.insert_symlink(path.clone(), target.clone()),
-            EntryKind::Hardlink(target) => hardlinks.push((path.clone(), node.layer, target.clone())),
+            EntryKind::Hardlink(target) => {
+                hardlinks.push((path.clone(), node.layer, target.clone()))
+            }
             _ => {}
         }
     }

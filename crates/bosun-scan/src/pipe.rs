@@ -4,7 +4,7 @@
 //! within a small margin of the decompression time alone.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread;
 
 const CHUNK: usize = 1 << 20;

@@ -9,10 +9,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bosun_core::{Digest, Reference};
+use bosun_oci::Store;
 use bosun_oci::archive::{DockerArchiveStore, TarIndex};
 use bosun_oci::layout::{LayoutStore, Selector};
 use bosun_oci::registry::{RegistryOptions, RegistryStore};
-use bosun_oci::Store;
 
 use crate::ScanError;
 
@@ -68,15 +68,25 @@ impl Target {
             let tag = match selector {
                 Selector::Default => None,
                 Selector::Tag(t) => Some(t),
-                Selector::Digest(_) => return Err(err(input, "docker archives are selected by tag, not digest")),
+                Selector::Digest(_) => {
+                    return Err(err(
+                        input,
+                        "docker archives are selected by tag, not digest",
+                    ));
+                }
             };
             return Ok(Target::DockerArchive { path, tag });
         }
         if let Some(rest) = input.strip_prefix("dir:") {
             return Ok(Target::Dir(PathBuf::from(rest)));
         }
-        if let Some(rest) = input.strip_prefix("registry:").or_else(|| input.strip_prefix("docker://")) {
-            return Ok(Target::Registry(rest.parse().map_err(|e| err(input, format!("{e}")))?));
+        if let Some(rest) = input
+            .strip_prefix("registry:")
+            .or_else(|| input.strip_prefix("docker://"))
+        {
+            return Ok(Target::Registry(
+                rest.parse().map_err(|e| err(input, format!("{e}")))?,
+            ));
         }
         let p = Path::new(input);
         if p.is_dir() {
@@ -89,7 +99,12 @@ impl Target {
             return Ok(Target::Dir(p.to_path_buf()));
         }
         if p.is_file() {
-            let ix = TarIndex::open(p).map_err(|e| err(input, format!("not a directory, image archive or reference: {e}")))?;
+            let ix = TarIndex::open(p).map_err(|e| {
+                err(
+                    input,
+                    format!("not a directory, image archive or reference: {e}"),
+                )
+            })?;
             return if ix.contains("manifest.json") {
                 Ok(Target::DockerArchive {
                     path: p.to_path_buf(),
@@ -101,22 +116,38 @@ impl Target {
                     selector: Selector::Default,
                 })
             } else {
-                Err(err(input, "a tar file with neither manifest.json nor oci-layout"))
+                Err(err(
+                    input,
+                    "a tar file with neither manifest.json nor oci-layout",
+                ))
             };
         }
         input
             .parse::<Reference>()
             .map(Target::Registry)
-            .map_err(|e| err(input, format!("no such file or directory, and not an image reference: {e}")))
+            .map_err(|e| {
+                err(
+                    input,
+                    format!("no such file or directory, and not an image reference: {e}"),
+                )
+            })
     }
 
     pub fn open_store(&self, registry: &RegistryOptions) -> Result<Box<dyn Store>, ScanError> {
         Ok(match self {
-            Target::OciDir { path, selector } => Box::new(LayoutStore::open_dir(path, selector.clone())?),
-            Target::OciArchive { path, selector } => Box::new(LayoutStore::open_archive(path, selector.clone())?),
-            Target::DockerArchive { path, tag } => Box::new(DockerArchiveStore::open(path, tag.as_deref())?),
+            Target::OciDir { path, selector } => {
+                Box::new(LayoutStore::open_dir(path, selector.clone())?)
+            }
+            Target::OciArchive { path, selector } => {
+                Box::new(LayoutStore::open_archive(path, selector.clone())?)
+            }
+            Target::DockerArchive { path, tag } => {
+                Box::new(DockerArchiveStore::open(path, tag.as_deref())?)
+            }
             Target::Registry(r) => Box::new(RegistryStore::new(r.clone(), registry)?),
-            Target::Dir(p) => return Err(err(&p.display().to_string(), "a directory is not an image")),
+            Target::Dir(p) => {
+                return Err(err(&p.display().to_string(), "a directory is not an image"));
+            }
         })
     }
 
@@ -145,8 +176,12 @@ impl fmt::Display for Target {
             Selector::Digest(d) => format!("@{d}"),
         };
         match self {
-            Target::OciDir { path, selector } => write!(f, "oci:{}{}", path.display(), sel(selector)),
-            Target::OciArchive { path, selector } => write!(f, "oci-archive:{}{}", path.display(), sel(selector)),
+            Target::OciDir { path, selector } => {
+                write!(f, "oci:{}{}", path.display(), sel(selector))
+            }
+            Target::OciArchive { path, selector } => {
+                write!(f, "oci-archive:{}{}", path.display(), sel(selector))
+            }
             Target::DockerArchive { path, tag } => {
                 write!(f, "docker-archive:{}", path.display())?;
                 if let Some(t) = tag {
@@ -174,8 +209,14 @@ mod tests {
             }
         );
         assert_eq!(Target::parse("dir:.").unwrap(), Target::Dir(".".into()));
-        assert!(matches!(Target::parse("127.0.0.1:5000/a/b:1").unwrap(), Target::Registry(_)));
-        assert!(matches!(Target::parse("registry:localhost:5000/a").unwrap(), Target::Registry(_)));
+        assert!(matches!(
+            Target::parse("127.0.0.1:5000/a/b:1").unwrap(),
+            Target::Registry(_)
+        ));
+        assert!(matches!(
+            Target::parse("registry:localhost:5000/a").unwrap(),
+            Target::Registry(_)
+        ));
         assert!(Target::parse("oci:/x@sha256:nothex").is_err());
         assert!(Target::parse("").is_err());
         assert!(Target::parse("Not A Reference!").is_err());

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use bosun_core::Digest;
-use bosun_scan::{scan, Quiet, ScanError, ScanOptions, Target};
+use bosun_scan::{Quiet, ScanError, ScanOptions, Target, scan};
 
 const GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
@@ -33,7 +33,8 @@ fn tar(members: &[Member]) -> Vec<u8> {
         }
         h.set_mode(0o644);
         h.set_cksum();
-        b.append(&h, if link.is_some() { &[][..] } else { *data }).unwrap();
+        b.append(&h, if link.is_some() { &[][..] } else { *data })
+            .unwrap();
     }
     b.into_inner().unwrap()
 }
@@ -70,7 +71,11 @@ fn put_blob(dir: &Path, data: &[u8]) -> Digest {
 }
 
 /// Write an OCI layout; `tamper` may change the config or manifest JSON before it is stored.
-fn layout(dir: &Path, layers: &[Layer], tamper: impl Fn(&mut serde_json::Value, &mut serde_json::Value)) {
+fn layout(
+    dir: &Path,
+    layers: &[Layer],
+    tamper: impl Fn(&mut serde_json::Value, &mut serde_json::Value),
+) {
     std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let mut config = serde_json::json!({
@@ -113,7 +118,11 @@ const OS_RELEASE: &[u8] = b"ID=debian\nVERSION_ID=\"12\"\n";
 fn a_good_image_scans() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tar(&[Member("etc/os-release", OS_RELEASE, None)]);
-    layout(tmp.path(), &[layer(GZIP, &t), layer(ZSTD, &t), layer(TAR, &t)], |_, _| {});
+    layout(
+        tmp.path(),
+        &[layer(GZIP, &t), layer(ZSTD, &t), layer(TAR, &t)],
+        |_, _| {},
+    );
     let s = run(tmp.path()).unwrap();
     assert_eq!(s.catalog.distro.unwrap().id, "debian");
 }
@@ -131,8 +140,14 @@ fn blob_digest_mismatch_is_refused() {
     let n = bytes.len();
     bytes[n - 5] ^= 0xff; // inside the gzip trailer: still decodes up to there
     std::fs::write(&p, &bytes).unwrap();
-    let e = run(tmp.path()).err().expect("tampered blob must fail").to_string();
-    assert!(e.contains("digest") || e.contains("crc") || e.contains("corrupt"), "{e}");
+    let e = run(tmp.path())
+        .err()
+        .expect("tampered blob must fail")
+        .to_string();
+    assert!(
+        e.contains("digest") || e.contains("crc") || e.contains("corrupt"),
+        "{e}"
+    );
     assert!(e.contains(d.hex()), "error should name the layer: {e}");
 }
 
@@ -156,7 +171,9 @@ fn truncated_layers_are_errors() {
         let mut l = layer(mt, &t);
         l.blob.truncate(l.blob.len() / 2);
         layout(tmp.path(), &[l], |_, _| {});
-        let e = run(tmp.path()).err().unwrap_or_else(|| panic!("truncated {mt} must fail"));
+        let e = run(tmp.path())
+            .err()
+            .unwrap_or_else(|| panic!("truncated {mt} must fail"));
         assert!(!e.to_string().is_empty());
     }
 }
@@ -169,7 +186,11 @@ fn manifest_that_is_not_json() {
     let d = put_blob(tmp.path(), junk);
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [
         {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d.to_string(), "size": junk.len()}]});
-    std::fs::write(tmp.path().join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::write(
+        tmp.path().join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
     let e = run(tmp.path()).err().unwrap().to_string();
     assert!(e.contains("not valid JSON") && e.contains(d.hex()), "{e}");
 }
@@ -201,7 +222,11 @@ fn escaping_entries_and_symlinks_stay_inside() {
     let t = tar(&[
         Member("../../etc/passwd", b"root:x:0:0", None),
         Member("usr/lib/os-release", OS_RELEASE, None),
-        Member("etc/os-release", b"", Some("../../../../../../usr/lib/os-release")),
+        Member(
+            "etc/os-release",
+            b"",
+            Some("../../../../../../usr/lib/os-release"),
+        ),
         Member("loop/a", b"", Some("/loop/b")),
         Member("loop/b", b"", Some("/loop/a")),
         Member("var/lib/dpkg/status", b"", Some("/loop/a")),
@@ -210,7 +235,10 @@ fn escaping_entries_and_symlinks_stay_inside() {
     let s = run(tmp.path()).unwrap();
     assert_eq!(s.catalog.distro.unwrap().id, "debian");
     assert!(
-        s.catalog.unknowns.iter().any(|u| u.path.contains("../../etc/passwd")),
+        s.catalog
+            .unknowns
+            .iter()
+            .any(|u| u.path.contains("../../etc/passwd")),
         "the escaping entry is recorded: {:?}",
         s.catalog.unknowns
     );
@@ -220,8 +248,14 @@ fn escaping_entries_and_symlinks_stay_inside() {
 fn whiteouts_hide_lower_layers() {
     let tmp = tempfile::tempdir().unwrap();
     let status = b"Package: gone\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n";
-    let l0 = tar(&[Member("var/lib/dpkg/status", status, None), Member("etc/os-release", OS_RELEASE, None)]);
-    let l1 = tar(&[Member("var/lib/dpkg/.wh.status", b"", None), Member("etc/.wh..wh..opq", b"", None)]);
+    let l0 = tar(&[
+        Member("var/lib/dpkg/status", status, None),
+        Member("etc/os-release", OS_RELEASE, None),
+    ]);
+    let l1 = tar(&[
+        Member("var/lib/dpkg/.wh.status", b"", None),
+        Member("etc/.wh..wh..opq", b"", None),
+    ]);
     layout(tmp.path(), &[layer(GZIP, &l0), layer(TAR, &l1)], |_, _| {});
     let s = run(tmp.path()).unwrap();
     assert!(s.catalog.packages.is_empty(), "{:?}", s.catalog.packages);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use bosun_core::PackageMetadata;
-use bosun_scan::{scan, Quiet, ScanOptions, Target};
+use bosun_scan::{Quiet, ScanOptions, Target, scan};
 
 /// (ecosystem, name, version, source name, source version) -> paths.
 type PackageSet = BTreeMap<(String, String, String, String, String), Vec<String>>;
@@ -21,7 +21,9 @@ fn truth_set(truth: &serde_json::Value) -> PackageSet {
         } else {
             (String::new(), String::new())
         };
-        set.entry((eco, s("name"), s("version"), src, srcv)).or_default().push(s("path"));
+        set.entry((eco, s("name"), s("version"), src, srcv))
+            .or_default()
+            .push(s("path"));
     }
     set
 }
@@ -36,10 +38,20 @@ fn scanned_set(catalog: &bosun_catalog::Catalog) -> PackageSet {
             }
             _ => (String::new(), String::new()),
         };
-        let path = p.locations.first().map(|l| l.path.clone()).unwrap_or_default();
-        set.entry((p.kind.purl_type().to_string(), p.name.clone(), p.version.clone(), src, srcv))
-            .or_default()
-            .push(path);
+        let path = p
+            .locations
+            .first()
+            .map(|l| l.path.clone())
+            .unwrap_or_default();
+        set.entry((
+            p.kind.purl_type().to_string(),
+            p.name.clone(),
+            p.version.clone(),
+            src,
+            srcv,
+        ))
+        .or_default()
+        .push(path);
     }
     set
 }
@@ -47,15 +59,20 @@ fn scanned_set(catalog: &bosun_catalog::Catalog) -> PackageSet {
 /// The truth names a package by its directory (`.dist-info`, `node_modules/x`,
 /// `/var/lib/rpm`); bosun by the file it read inside it.
 fn same_path(truth: &str, ours: &str) -> bool {
-    ours == truth || ours.strip_prefix(truth).is_some_and(|rest| rest.starts_with('/'))
+    ours == truth
+        || ours
+            .strip_prefix(truth)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn check(image: &str, target: Target) {
     let Some(truth_file) = bosun_testutil::fixture(&format!("truth/{image}.json")) else {
         return;
     };
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(truth_file).unwrap()).unwrap();
-    let scanned = scan(&target, &ScanOptions::default(), &Quiet).unwrap_or_else(|e| panic!("{image}: {e}"));
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(truth_file).unwrap()).unwrap();
+    let scanned =
+        scan(&target, &ScanOptions::default(), &Quiet).unwrap_or_else(|e| panic!("{image}: {e}"));
     let want = truth_set(&truth);
     let got = scanned_set(&scanned.catalog);
     let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
@@ -66,9 +83,16 @@ fn check(image: &str, target: Target) {
     );
     for (k, truth_paths) in &want {
         let ours = &got[k];
-        assert_eq!(truth_paths.len(), ours.len(), "{image}: {k:?} copies: truth {truth_paths:?}, bosun {ours:?}");
+        assert_eq!(
+            truth_paths.len(),
+            ours.len(),
+            "{image}: {k:?} copies: truth {truth_paths:?}, bosun {ours:?}"
+        );
         for t in truth_paths {
-            assert!(ours.iter().any(|o| same_path(t, o)), "{image}: {k:?} truth path {t} not among {ours:?}");
+            assert!(
+                ours.iter().any(|o| same_path(t, o)),
+                "{image}: {k:?} truth path {t} not among {ours:?}"
+            );
         }
     }
     // Every package says where it was found, in which layer, and by whom.
@@ -81,23 +105,40 @@ fn check(image: &str, target: Target) {
     for p in &scanned.catalog.packages {
         assert!(!p.purl.is_empty() && !p.found_by.is_empty(), "{p:?}");
         let layer = p.locations[0].layer.as_ref().map(|d| d.to_string());
-        assert!(layer.is_some_and(|l| layers.contains(&l)), "{image}: {} has no layer of the image", p.name);
+        assert!(
+            layer.is_some_and(|l| layers.contains(&l)),
+            "{image}: {} has no layer of the image",
+            p.name
+        );
     }
     // Language packages the truth says an OS package owns carry that relationship.
     for p in truth["packages"].as_array().unwrap() {
-        let Some(owner) = p["owned_by"].as_str() else { continue };
+        let Some(owner) = p["owned_by"].as_str() else {
+            continue;
+        };
         let owner_name = owner.trim_start_matches("dpkg:").split(':').next().unwrap();
         let ours = scanned
             .catalog
             .packages
             .iter()
-            .find(|q| q.name == p["name"].as_str().unwrap() && same_path(p["path"].as_str().unwrap(), &q.locations[0].path))
+            .find(|q| {
+                q.name == p["name"].as_str().unwrap()
+                    && same_path(p["path"].as_str().unwrap(), &q.locations[0].path)
+            })
             .unwrap();
         let owned = scanned.catalog.relationships.iter().any(|r| {
             r.from == ours.id
-                && scanned.catalog.packages.iter().any(|o| o.id == r.to && o.name == owner_name)
+                && scanned
+                    .catalog
+                    .packages
+                    .iter()
+                    .any(|o| o.id == r.to && o.name == owner_name)
         });
-        assert!(owned, "{image}: {} at {} should be owned by {owner}", ours.name, p["path"]);
+        assert!(
+            owned,
+            "{image}: {} at {} should be owned by {owner}",
+            ours.name, p["path"]
+        );
     }
 }
 
@@ -133,7 +174,10 @@ fn docker_archive_gives_the_same_packages() {
     let Some(tar) = bosun_testutil::fixture("images/docker-archive/java-app.tar") else {
         return;
     };
-    check("java-app", Target::parse(&format!("docker-archive:{}", tar.display())).unwrap());
+    check(
+        "java-app",
+        Target::parse(&format!("docker-archive:{}", tar.display())).unwrap(),
+    );
     let plain = Target::parse(&tar.display().to_string()).unwrap();
     assert!(matches!(plain, Target::DockerArchive { .. }));
 }
@@ -146,12 +190,24 @@ fn oci_archive_gives_the_same_packages() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = tmp.path().join("node-app.tar");
     let status = std::process::Command::new("tar")
-        .args(["-cf", archive.to_str().unwrap(), "-C", dir.to_str().unwrap(), "."])
+        .args([
+            "-cf",
+            archive.to_str().unwrap(),
+            "-C",
+            dir.to_str().unwrap(),
+            ".",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
-    check("node-app", Target::parse(&format!("oci-archive:{}", archive.display())).unwrap());
-    check("node-app", Target::parse(&format!("oci-archive:{}:latest", archive.display())).unwrap());
+    check(
+        "node-app",
+        Target::parse(&format!("oci-archive:{}", archive.display())).unwrap(),
+    );
+    check(
+        "node-app",
+        Target::parse(&format!("oci-archive:{}:latest", archive.display())).unwrap(),
+    );
 }
 
 /// The large benchmark image is not a committed fixture; when it has been
@@ -162,5 +218,8 @@ fn large_image_when_built() {
         eprintln!("BOSUN_LARGE_IMAGE not set: the large image is checked by scripts/bench.sh");
         return;
     };
-    check("large", Target::parse(&format!("oci:{}", Path::new(&dir).display())).unwrap());
+    check(
+        "large",
+        Target::parse(&format!("oci:{}", Path::new(&dir).display())).unwrap(),
+    );
 }

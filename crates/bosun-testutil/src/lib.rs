@@ -25,7 +25,10 @@ pub fn fixture(rel: &str) -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("fixture {} is missing (CI=true: never skipped)", p.display());
+        panic!(
+            "fixture {} is missing (CI=true: never skipped)",
+            p.display()
+        );
     }
     eprintln!("SKIPPED: fixture {} is missing", p.display());
     None
@@ -38,7 +41,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("shared file {} is missing (CI=true: never skipped)", p.display());
+        panic!(
+            "shared file {} is missing (CI=true: never skipped)",
+            p.display()
+        );
     }
     eprintln!("SKIPPED: shared file {} is missing", p.display());
     None

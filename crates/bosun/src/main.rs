@@ -108,7 +108,10 @@ fn default_cache_dir() -> Option<PathBuf> {
         .map(|c| c.join("bosun"))
 }
 
-fn scan_options(cli_cache: Option<PathBuf>, a: &ImageArgs) -> anyhow::Result<bosun_scan::ScanOptions> {
+fn scan_options(
+    cli_cache: Option<PathBuf>,
+    a: &ImageArgs,
+) -> anyhow::Result<bosun_scan::ScanOptions> {
     let platform = a
         .platform
         .as_deref()
@@ -122,7 +125,11 @@ fn scan_options(cli_cache: Option<PathBuf>, a: &ImageArgs) -> anyhow::Result<bos
     };
     Ok(bosun_scan::ScanOptions {
         platform,
-        cache_dir: if a.no_cache { None } else { cli_cache.or_else(default_cache_dir) },
+        cache_dir: if a.no_cache {
+            None
+        } else {
+            cli_cache.or_else(default_cache_dir)
+        },
         registry,
         ..Default::default()
     })

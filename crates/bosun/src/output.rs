@@ -67,7 +67,8 @@ pub fn write_all(sbom: &Sbom, outputs: &[Output]) -> anyhow::Result<()> {
                     let mut w = std::io::BufWriter::new(tmp.as_file_mut());
                     bosun_sbom::write(sbom, o.format, &opts, &mut w)
                         .with_context(|| format!("writing {}", path.display()))?;
-                    w.flush().with_context(|| format!("writing {}", path.display()))?;
+                    w.flush()
+                        .with_context(|| format!("writing {}", path.display()))?;
                 }
                 tmp.persist(path)
                     .with_context(|| format!("moving the output into {}", path.display()))?;

@@ -23,7 +23,9 @@ impl Bars {
 
     fn bar(&self, index: usize) -> Option<ProgressBar> {
         let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
-        bars.iter().find(|(i, _)| *i == index).map(|(_, b)| b.clone())
+        bars.iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, b)| b.clone())
     }
 
     pub fn finish(&self) {
@@ -42,7 +44,10 @@ impl bosun_scan::Observer for Bars {
             .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(format!("layer {}", &digest.hex()[..12]));
-        self.bars.lock().unwrap_or_else(|p| p.into_inner()).push((index, bar));
+        self.bars
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((index, bar));
     }
 
     fn layer_progress(&self, index: usize, bytes: u64) {

@@ -25,7 +25,7 @@ use bosun_core::package::NpmMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 use serde_json::Value;
 
-use crate::{FileIndex, FileRecord, Output};
+use crate::{FileIndex, FileRecord, Output, Scope};
 
 pub const CATALOGER_ID: &str = "npm-cataloger";
 
@@ -225,10 +225,12 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         }
     }
 
+    // In an image only installed trees count (see `Scope`).
+    let from_locks = index.scope() == Scope::Directory;
     let roots: BTreeSet<&str> = with_tree
         .iter()
         .copied()
-        .chain(locks.keys().copied())
+        .chain(locks.keys().copied().filter(|_| from_locks))
         .collect();
     for dir in roots {
         let root = match projects.get(dir) {
@@ -260,7 +262,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
                 }
             }
         }
-        if with_tree.contains(dir) {
+        if with_tree.contains(dir) || !from_locks {
             continue;
         }
         if let (Some(l), Some(rec)) = (parsed.get(dir), locks.get(dir)) {
@@ -448,8 +450,13 @@ mod tests {
         }
     }
 
+    /// Catalog `files` as a `dir:` scan of a source tree sees them.
     fn run(files: &[(&str, &str)]) -> Output {
-        let mut index = FileIndex::new();
+        run_in(Scope::Directory, files)
+    }
+
+    fn run_in(scope: Scope, files: &[(&str, &str)]) -> Output {
+        let mut index = FileIndex::with_scope(scope);
         for (p, b) in files {
             assert!(wants(p), "{p}");
             index.insert(rec(p, b));
@@ -556,6 +563,21 @@ mod tests {
         );
         let express = out.packages.iter().find(|p| p.name == "express").unwrap();
         assert_eq!(express.licenses, ["MIT"]);
+    }
+
+    /// In an image, a lock file without an installed tree is a build
+    /// leftover: nothing from it is reported.
+    #[test]
+    fn image_scope_ignores_lock_files_without_a_tree() {
+        let files = [
+            (
+                "/src/package-lock.json",
+                r#"{"lockfileVersion":3,"packages":{"":{"name":"p","version":"2.0.0"},"node_modules/x":{"version":"1.0.0"}}}"#,
+            ),
+            ("/src/package.json", r#"{"name":"p","version":"2.0.0"}"#),
+        ];
+        assert!(run_in(Scope::Image, &files).packages.is_empty());
+        assert_eq!(run_in(Scope::Directory, &files).packages.len(), 2);
     }
 
     /// The image's package-lock.json on its own, as a `dir:` scan of a

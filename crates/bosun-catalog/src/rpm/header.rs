@@ -194,6 +194,7 @@ impl<'a> Header<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
     use super::*;
 
@@ -209,7 +210,7 @@ pub(crate) mod tests {
                 INT64 => 8,
                 _ => 1,
             };
-            while data.len() % align != 0 {
+            while !data.len().is_multiple_of(align) {
                 data.push(0);
             }
             for v in [*tag, *ty, data.len() as u32, *count] {

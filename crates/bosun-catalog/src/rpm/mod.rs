@@ -17,6 +17,10 @@ pub const CATALOGER_ID: &str = "rpm-cataloger";
 const DB_DIRS: [&str; 2] = ["/var/lib/rpm/", "/usr/lib/sysimage/rpm/"];
 const MANIFEST: &str = "/var/lib/rpmmanifest/container-manifest-2";
 
+/// A corrupt database can fail on every record; past this many the rest
+/// are only counted.
+const MAX_UNKNOWNS: usize = 20;
+
 /// Header blobs read from a database, one result per record: a bad record
 /// does not hide the others.
 type Records = Vec<Result<Vec<u8>, String>>;
@@ -67,22 +71,30 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         };
         match records {
             Ok(records) => {
-                for r in records {
+                let mut failed = 0;
+                for (i, r) in records.into_iter().enumerate() {
                     match r.and_then(|blob| package(&blob)) {
-                        Ok(Some(p)) => out.packages.push(finish(p, rec)),
+                        Ok(Some(mut p)) => {
+                            p.locations = vec![rec.location()];
+                            out.packages.push(p);
+                        }
                         Ok(None) => {}
-                        Err(e) => out.unknown(CATALOGER_ID, rec, e),
+                        Err(e) => {
+                            failed += 1;
+                            if failed <= MAX_UNKNOWNS {
+                                out.unknown(CATALOGER_ID, rec, format!("record {i}: {e}"));
+                            }
+                        }
                     }
+                }
+                if failed > MAX_UNKNOWNS {
+                    let more = failed - MAX_UNKNOWNS;
+                    out.unknown(CATALOGER_ID, rec, format!("{more} more records failed"));
                 }
             }
             Err(e) => out.unknown(CATALOGER_ID, rec, e),
         }
     }
-}
-
-fn finish(mut p: Package, rec: &FileRecord) -> Package {
-    p.locations = vec![rec.location()];
-    p
 }
 
 /// One package from a header blob; None for the `gpg-pubkey` entries rpm
@@ -101,11 +113,11 @@ fn package(blob: &[u8]) -> Result<Option<Package>, String> {
     let release = need(header::RELEASE, "RELEASE")?;
     let ctx = |e: String| format!("{name}: {e}");
     let source_rpm = h.string(header::SOURCERPM).map_err(ctx)?;
-    let (source_name, source_version) = source_rpm
-        .as_deref()
-        .and_then(split_source_rpm)
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .unwrap_or_else(|| (name.clone(), format!("{version}-{release}")));
+    let (source_name, source_version) = source_of(
+        source_rpm.as_deref(),
+        &name,
+        &format!("{version}-{release}"),
+    );
     let license = h.string(header::LICENSE).map_err(ctx)?;
     let metadata = RpmMetadata {
         epoch: h.int(header::EPOCH),
@@ -167,6 +179,13 @@ fn files(h: &Header) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Source name and `version-release` from the source RPM's file name,
+/// else the binary package's own.
+fn source_of(source_rpm: Option<&str>, name: &str, evr: &str) -> (String, String) {
+    let (n, v) = source_rpm.and_then(split_source_rpm).unwrap_or((name, evr));
+    (n.to_string(), v.to_string())
+}
+
 /// `NAME-VERSION-RELEASE.src.rpm` (or `.nosrc.rpm`) -> (NAME, VERSION-RELEASE).
 fn split_source_rpm(file: &str) -> Option<(&str, &str)> {
     let stem = file
@@ -191,11 +210,9 @@ fn manifest(rec: &FileRecord, bytes: &[u8], out: &mut Output) {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
-        let (Some(name), Some(evr), Some((version, release))) = (
-            f.first(),
-            f.get(1),
-            f.get(1).and_then(|v| v.rsplit_once('-')),
-        ) else {
+        let name = f.first().copied().unwrap_or_default();
+        let evr = f.get(1).copied().unwrap_or_default();
+        let Some((version, release)) = evr.rsplit_once('-').filter(|_| !name.is_empty()) else {
             out.unknown(
                 CATALOGER_ID,
                 rec,
@@ -209,11 +226,7 @@ fn manifest(rec: &FileRecord, bytes: &[u8], out: &mut Output) {
                 .filter(|v| !v.is_empty() && *v != "(none)")
         };
         let source_rpm = field(9).map(str::to_string);
-        let (source_name, source_version) = source_rpm
-            .as_deref()
-            .and_then(split_source_rpm)
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .unwrap_or_else(|| (name.to_string(), evr.to_string()));
+        let (source_name, source_version) = source_of(source_rpm.as_deref(), name, evr);
         let metadata = RpmMetadata {
             epoch: field(5).and_then(|e| e.parse().ok()),
             version: version.to_string(),
@@ -242,4 +255,5 @@ fn manifest(rec: &FileRecord, bytes: &[u8], out: &mut Output) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

@@ -38,8 +38,9 @@ pub fn read(data: &[u8]) -> Result<Records, String> {
     for at in (HEADER_SLOTS * SLOT..slot_end).step_by(SLOT) {
         let slot = &data[at..at + SLOT];
         if &slot[..4] != SLOT_MAGIC {
+            // The table itself is damaged: nothing after this can be trusted.
             out.push(Err(format!("NDB slot at {at} has a bad magic")));
-            continue;
+            break;
         }
         let (pkg, blkoff, blkcnt) = (le32(slot, 4), le32(slot, 8), le32(slot, 12));
         let (Some(pkg), Some(blkoff), Some(blkcnt)) = (pkg, blkoff, blkcnt) else {

@@ -11,6 +11,12 @@ pub fn read(data: &[u8]) -> Result<Records, String> {
     if data.len() < 100 || data.get(..16) != Some(MAGIC) {
         return Err("not an SQLite database (bad magic)".into());
     }
+    if i32::try_from(data.len()).is_err() {
+        return Err(format!(
+            "sqlite database of {} bytes is too big",
+            data.len()
+        ));
+    }
     // rpm keeps its database in WAL mode, which an in-memory copy cannot
     // open; header bytes 18-19 set to 1 mean "rollback journal" instead.
     let header: Vec<u8> = data[..18].iter().copied().chain([1, 1]).collect();

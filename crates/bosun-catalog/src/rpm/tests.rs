@@ -279,6 +279,13 @@ fn rpm_image_matches_truth() {
     want.sort();
     got.sort();
     assert_eq!(want.len(), 3);
+    for p in truth["packages"].as_array().unwrap() {
+        let dir = p["path"].as_str().unwrap();
+        assert_eq!(
+            format!("{dir}/rpmdb.sqlite"),
+            out.packages[0].locations[0].path
+        );
+    }
     assert_eq!(got, want);
 }
 
@@ -311,6 +318,13 @@ fn mariner_manifest() {
     );
     assert_eq!(meta(&out.packages[0]).epoch, None);
     assert_eq!(meta(&out.packages[2]).size, Some(10855265));
+    let out = run(
+        MANIFEST,
+        b"garbage\n\t1-2\nname\tnodash\n\n\xff\t1-2\t\t\t\tx\n".to_vec(),
+    );
+    assert_eq!(out.unknowns.len(), 3, "{:?}", out.unknowns);
+    assert_eq!(out.packages.len(), 1);
+    assert_eq!(meta(&out.packages[0]).epoch, None);
 }
 
 #[test]
