@@ -7,7 +7,7 @@ Layer 1 holds Debian package metadata in the distroless `status.d` layout,
 copied from ../shared/fixtures/files/pkgdb/dpkg-status.d/debian12-bookworm-from-debs
 (control fields of real Debian bookworm packages). Layer 2 is a small Node.js
 and Python application written here (package metadata only). Layer 3 deletes
-a file of layer 2 with a whiteout, as `RUN rm` does.
+a package of layer 2 with a whiteout, as `RUN npm uninstall` does.
 """
 import gzip
 import hashlib
@@ -76,14 +76,14 @@ def main():
         "app/node_modules/minimist/package.json": pkg_json("minimist", "1.2.0", "MIT"),
         "usr/local/lib/python3.11/site-packages/urllib3-1.24.1.dist-info/METADATA": metadata("urllib3", "1.24.1", "MIT"),
         "usr/local/lib/python3.11/site-packages/urllib3-1.24.1.dist-info/INSTALLER": b"pip\n",
-        "app/build-cache.txt": b"left over from the build\n",
+        "app/node_modules/left-pad/package.json": pkg_json("left-pad", "1.3.0", "WTFPL"),
     }
-    cleanup = {"app/.wh.build-cache.txt": b""}
+    cleanup = {"app/node_modules/.wh.left-pad": b""}
     layers = [
         (tar_layer(base, ["etc", "var", "var/lib", "var/lib/dpkg", "var/lib/dpkg/status.d"]), True,
          "COPY rootfs / # distroless-style Debian 12 base"),
         (tar_layer(app, ["app", "usr", "usr/local", "usr/local/lib"]), True, "COPY app /app"),
-        (tar_layer(cleanup), False, "RUN rm /app/build-cache.txt"),
+        (tar_layer(cleanup), False, "RUN npm uninstall left-pad"),
     ]
     descs, diff_ids, history = [], [], []
     for raw, compress, created_by in layers:

@@ -313,51 +313,11 @@ fn text_of(sbom: &Sbom, format: Format) -> String {
 
 // ------------------------------------------------------------------ validation
 
-/// Serves the schemas the CycloneDX schema `$ref`s from ../shared/schemas.
-/// The refs are relative to its `$id`, http://cyclonedx.org/schema/..., and
-/// name the files exactly; nothing is fetched from the network.
-struct LocalSchemas {
-    dir: std::path::PathBuf,
-}
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let file = uri
-            .as_str()
-            .strip_prefix("http://cyclonedx.org/schema/")
-            .filter(|f| ["spdx.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json"].contains(f))
-            .ok_or_else(|| format!("no local copy of {uri}"))?;
-        Ok(serde_json::from_slice(&std::fs::read(
-            self.dir.join(file),
-        )?)?)
-    }
-}
-
 fn load(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn validator(schema_file: &str) -> Option<jsonschema::Validator> {
-    let path = bosun_testutil::shared(&format!("schemas/{schema_file}"))?;
-    let dir = path.parent().unwrap().to_path_buf();
-    Some(
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .should_validate_formats(true)
-            .with_retriever(LocalSchemas { dir })
-            .build(&load(&path))
-            .unwrap(),
-    )
-}
-
-fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    v.iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
-}
+use bosun_testutil::schema::{errors, validator};
 
 fn assert_valid(v: &jsonschema::Validator, doc: &Value) {
     let errs = errors(v, doc);

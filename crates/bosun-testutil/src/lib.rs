@@ -49,3 +49,5 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     eprintln!("SKIPPED: shared file {} is missing", p.display());
     None
 }
+
+pub mod schema;

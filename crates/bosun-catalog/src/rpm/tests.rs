@@ -460,3 +460,32 @@ fn hostile_headers() {
             .contains("VERSION")
     );
 }
+
+/// A hash page full of items of a type rpm never writes: every record
+/// fails, and only the first few become unknowns.
+#[test]
+fn many_bad_records_are_capped() {
+    const PS: usize = 4096;
+    let mut db = vec![0u8; 2 * PS];
+    db[12..16].copy_from_slice(&0x0006_1561u32.to_le_bytes());
+    db[20..24].copy_from_slice(&(PS as u32).to_le_bytes());
+    db[96..100].copy_from_slice(&1u32.to_le_bytes()); // bucket 0 -> page 1
+    let page = &mut db[PS..];
+    page[25] = 13;
+    let items = 400usize;
+    page[20..22].copy_from_slice(&(items as u16).to_le_bytes());
+    for i in 0..items {
+        let at = PS - 5 * (i + 1);
+        page[26 + 2 * i..28 + 2 * i].copy_from_slice(&(at as u16).to_le_bytes());
+        page[at] = if i % 2 == 0 { 1 } else { 2 };
+        page[at + 1] = 1;
+    }
+    let out = run("/var/lib/rpm/Packages", db);
+    assert!(out.packages.is_empty());
+    assert_eq!(out.unknowns.len(), MAX_UNKNOWNS + 1);
+    assert!(
+        out.unknowns[MAX_UNKNOWNS].message.starts_with("180 more"),
+        "{:?}",
+        out.unknowns
+    );
+}

@@ -1,0 +1,226 @@
+//! The `bosun` binary as users run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use bosun_testutil::schema::{errors, validator};
+use serde_json::Value;
+
+fn bosun() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    c.env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("BOSUN_CACHE_DIR");
+    c
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "bosun failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn assert_valid(schema: &str, doc: &Value, what: &str) {
+    let Some(v) = validator(schema) else { return };
+    let errs = errors(&v, doc);
+    assert!(
+        errs.is_empty(),
+        "{what} is not valid against {schema}:\n{}",
+        errs.join("\n")
+    );
+}
+
+/// The bundled example, every format in one run, compared with golden files
+/// (`BOSUN_UPDATE_GOLDEN=1` rewrites them after an intended change).
+#[test]
+fn demo_image_golden_files_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = repo().join("examples/demo-image");
+    let cdx = tmp.path().join("sbom.cdx.json");
+    let spdx = tmp.path().join("sbom.spdx.json");
+    let json = tmp.path().join("sbom.json");
+    let out = ok(bosun()
+        .arg("sbom")
+        .arg(format!("oci:{}", demo.display()))
+        .arg("--no-cache")
+        .args(["-o", &format!("cyclonedx-json={}", cdx.display())])
+        .args(["-o", &format!("spdx-json={}", spdx.display())])
+        .args(["-o", &format!("json={}", json.display())])
+        .args(["-o", "table"])
+        .current_dir(repo())
+        .output()
+        .unwrap());
+    let table = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "libc6", "libssl3", "lodash", "minimist", "urllib3", "demo-app",
+    ] {
+        assert!(table.contains(name), "table lacks {name}:\n{table}");
+    }
+    assert_valid("cyclonedx-1.6.schema.json", &read_json(&cdx), "CycloneDX");
+    assert_valid("spdx-2.3.schema.json", &read_json(&spdx), "SPDX");
+    let golden = repo().join("crates/bosun/tests/golden");
+    for (got, name) in [
+        (&cdx, "demo-image.cdx.json"),
+        (&spdx, "demo-image.spdx.json"),
+        (&json, "demo-image.json"),
+    ] {
+        // The target path is the one volatile field (where the checkout lives).
+        let text = std::fs::read_to_string(got)
+            .unwrap()
+            .replace(&demo.display().to_string(), "examples/demo-image");
+        let want = golden.join(name);
+        if std::env::var_os("BOSUN_UPDATE_GOLDEN").is_some() {
+            std::fs::write(&want, &text).unwrap();
+        }
+        let expected = std::fs::read_to_string(&want).unwrap_or_default();
+        assert!(
+            text == expected,
+            "{name} differs from the golden file; if intended, rerun with BOSUN_UPDATE_GOLDEN=1"
+        );
+    }
+    // The whiteout in the last layer uninstalled left-pad.
+    assert!(!table.contains("left-pad"), "{table}");
+}
+
+/// Real images through every standard format: valid against the official
+/// schemas, with every package's purl present.
+#[test]
+fn fixture_images_give_schema_valid_sboms() {
+    let Some(images) = bosun_testutil::fixture("images/oci") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let mut names: Vec<_> = std::fs::read_dir(&images)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8);
+    for image in names {
+        let name = image.file_name().unwrap().to_string_lossy().into_owned();
+        let cdx = tmp.path().join(format!("{name}.cdx.json"));
+        let spdx = tmp.path().join(format!("{name}.spdx.json"));
+        let json = tmp.path().join(format!("{name}.json"));
+        ok(bosun()
+            .args(["sbom", &format!("oci:{}", image.display())])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(["-o", &format!("cyclonedx-json={}", cdx.display())])
+            .args(["-o", &format!("spdx-json={}", spdx.display())])
+            .args(["-o", &format!("json={}", json.display())])
+            .output()
+            .unwrap());
+        let cdx = read_json(&cdx);
+        let spdx = read_json(&spdx);
+        let native = read_json(&json);
+        assert_valid(
+            "cyclonedx-1.6.schema.json",
+            &cdx,
+            &format!("{name} CycloneDX"),
+        );
+        assert_valid("spdx-2.3.schema.json", &spdx, &format!("{name} SPDX"));
+        let cdx_text = cdx.to_string();
+        let spdx_text = spdx.to_string();
+        for p in native["packages"].as_array().unwrap() {
+            let purl = p["purl"].as_str().unwrap();
+            assert!(
+                cdx_text.contains(purl),
+                "{name}: {purl} missing from CycloneDX"
+            );
+            assert!(spdx_text.contains(purl), "{name}: {purl} missing from SPDX");
+        }
+        // The second run comes from the layer cache and says the same.
+        let again = tmp.path().join(format!("{name}.again.json"));
+        ok(bosun()
+            .args(["sbom", &format!("oci:{}", image.display())])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(["-o", &format!("json={}", again.display())])
+            .output()
+            .unwrap());
+        assert_eq!(read_json(&again), native, "{name}: cached run differs");
+    }
+    assert!(cache.join("layers").is_dir());
+}
+
+#[test]
+fn directory_scan_reads_lock_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        r#"{"name":"proj","version":"0.1.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("package-lock.json"),
+        r#"{"name":"proj","lockfileVersion":3,"packages":{"":{"name":"proj","version":"0.1.0"},"node_modules/lodash":{"version":"4.17.21","license":"MIT"}}}"#,
+    )
+    .unwrap();
+    let out = ok(bosun()
+        .args([
+            "sbom",
+            &format!("dir:{}", tmp.path().display()),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"lodash") && names.contains(&"proj"),
+        "{names:?}"
+    );
+    assert_eq!(doc["source"]["kind"], "directory");
+}
+
+#[test]
+fn errors_exit_2_with_a_message() {
+    let out = bosun()
+        .args(["sbom", "oci:/nonexistent/layout"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/layout"), "{err}");
+
+    let demo = repo().join("examples/demo-image");
+    let out = bosun()
+        .args(["sbom", &format!("oci:{}", demo.display()), "-o", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("yaml"));
+
+    // A failed run leaves no output file behind.
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("out.json");
+    let out = bosun()
+        .args([
+            "sbom",
+            "oci:/nonexistent/layout",
+            "-o",
+            &format!("json={}", dest.display()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dest.exists());
+}
