@@ -47,6 +47,8 @@ pub enum Scope {
 pub struct FileIndex {
     scope: Scope,
     files: BTreeMap<String, FileRecord>,
+    /// Earlier versions of kept files, from lower layers, oldest first.
+    earlier: BTreeMap<String, Vec<FileRecord>>,
     /// symlink path -> target as written in the link.
     symlinks: BTreeMap<String, String>,
 }
@@ -72,6 +74,18 @@ impl FileIndex {
 
     pub fn insert(&mut self, rec: FileRecord) {
         self.files.insert(rec.path.clone(), rec);
+    }
+
+    /// Record a version of `rec.path` that a lower layer wrote and a later
+    /// one replaced; call in layer order.
+    pub fn insert_earlier(&mut self, rec: FileRecord) {
+        self.earlier.entry(rec.path.clone()).or_default().push(rec);
+    }
+
+    /// The versions of `path` lower layers wrote before the kept one,
+    /// oldest first (empty for directories and single-layer files).
+    pub fn earlier(&self, path: &str) -> &[FileRecord] {
+        self.earlier.get(path).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn insert_symlink(&mut self, path: impl Into<String>, target: impl Into<String>) {

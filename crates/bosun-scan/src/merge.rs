@@ -51,17 +51,32 @@ pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex,
             _ => {}
         }
     }
-    // A hard link shares its target's content: analyse it as the target was.
+    // A hard link is the same inode as its target: same content, same facts.
     for (path, layer, target) in hardlinks {
-        let interest_kept = index.get(&target).map(|r| r.facts.clone());
-        if let Some(f) = interest_kept
-            && bosun_catalog::interest(&path, 0o755, 0) != bosun_catalog::Interest::Skip
-        {
+        if let Some(f) = index.get(&target).map(|r| r.facts.clone()) {
             index.insert(FileRecord {
                 path,
                 layer: image.layers.get(layer).map(|l| l.diff_id.clone()),
                 facts: f,
             });
+        }
+    }
+    // What lower layers wrote at the paths that survive tells catalogers
+    // which layer introduced a package (dpkg's status is rewritten by every
+    // layer that installs something).
+    for (i, layer_facts) in facts.into_iter().enumerate() {
+        let mut paths: Vec<(String, Facts)> = layer_facts.into_iter().collect();
+        paths.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, f) in paths {
+            let replaced_later = index.get(&path).is_some_and(|r| r.path == path)
+                && tree.get(&path).is_some_and(|n| n.layer > i);
+            if replaced_later {
+                index.insert_earlier(FileRecord {
+                    path,
+                    layer: image.layers.get(i).map(|l| l.diff_id.clone()),
+                    facts: f,
+                });
+            }
         }
     }
     (index, unknowns)

@@ -69,6 +69,10 @@ fn check(image: &str, target: Target) {
     let Some(truth_file) = bosun_testutil::fixture(&format!("truth/{image}.json")) else {
         return;
     };
+    check_against(image, &truth_file, target);
+}
+
+fn check_against(image: &str, truth_file: &Path, target: Target) {
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(truth_file).unwrap()).unwrap();
     let scanned =
@@ -222,4 +226,93 @@ fn large_image_when_built() {
         "large",
         Target::parse(&format!("oci:{}", Path::new(&dir).display())).unwrap(),
     );
+}
+
+/// Each Debian package is attributed to the layer that installed it, as
+/// `dpkg-query` run on every layer's own copy of the status file says: the
+/// first layer of the unbroken run of layers whose database lists it.
+#[test]
+fn deb_packages_carry_the_layer_that_installed_them() {
+    use std::io::Read;
+    let Some(dir) = bosun_testutil::fixture("images/oci/python-app") else {
+        return;
+    };
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(bosun_testutil::fixture("truth/python-app.json").unwrap()).unwrap(),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    // (layer diff_id, installed name=version set) for every layer that rewrote the status file.
+    let mut versions: Vec<(String, std::collections::BTreeSet<String>)> = Vec::new();
+    for (i, l) in truth["layers"].as_array().unwrap().iter().enumerate() {
+        let blob = dir
+            .join("blobs/sha256")
+            .join(l["digest"].as_str().unwrap().trim_start_matches("sha256:"));
+        let raw = std::fs::read(blob).unwrap();
+        let tar_bytes: Vec<u8> = if l["mediaType"].as_str().unwrap().ends_with("zstd") {
+            zstd::decode_all(&raw[..]).unwrap()
+        } else {
+            let mut v = Vec::new();
+            flate2::read::GzDecoder::new(&raw[..])
+                .read_to_end(&mut v)
+                .unwrap();
+            v
+        };
+        let mut ar = tar::Archive::new(&tar_bytes[..]);
+        for e in ar.entries().unwrap() {
+            let mut e = e.unwrap();
+            let p = e
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_string();
+            if p != "var/lib/dpkg/status" {
+                continue;
+            }
+            let admin = tmp.path().join(format!("admin{i}"));
+            std::fs::create_dir_all(admin.join("updates")).unwrap();
+            std::fs::create_dir_all(admin.join("info")).unwrap();
+            let mut body = Vec::new();
+            e.read_to_end(&mut body).unwrap();
+            std::fs::write(admin.join("status"), body).unwrap();
+            let out = std::process::Command::new("dpkg-query")
+                .arg(format!("--admindir={}", admin.display()))
+                .args(["-W", "-f", "${db:Status-Abbrev} ${Package} ${Version}\n"])
+                .output()
+                .expect("dpkg-query (Debian's dpkg) must be installed");
+            let set = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with("ii") || l.starts_with("hi"))
+                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join("="))
+                .collect();
+            versions.push((l["diff_id"].as_str().unwrap().to_string(), set));
+        }
+    }
+    assert!(
+        versions.len() >= 2,
+        "python-app rewrites the status file in several layers"
+    );
+    let scanned = scan(&oci("python-app").unwrap(), &ScanOptions::default(), &Quiet).unwrap();
+    let mut distinct = std::collections::BTreeSet::new();
+    for p in scanned
+        .catalog
+        .packages
+        .iter()
+        .filter(|p| p.kind.purl_type() == "deb")
+    {
+        let key = format!("{}={}", p.name, p.version);
+        let mut want = None;
+        for (layer, set) in versions.iter().rev() {
+            if set.contains(&key) {
+                want = Some(layer.clone());
+            } else {
+                break;
+            }
+        }
+        let got = p.locations[0].layer.as_ref().map(|d| d.to_string());
+        assert_eq!(got, want, "{key}");
+        distinct.insert(got);
+    }
+    assert!(distinct.len() >= 2, "packages come from several layers");
 }
