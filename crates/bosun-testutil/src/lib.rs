@@ -50,4 +50,5 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     None
 }
 
+pub mod registry;
 pub mod schema;

@@ -224,3 +224,55 @@ fn errors_exit_2_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!dest.exists());
 }
+
+/// `bosun sbom` of an image in the real CNCF registry gives the same
+/// packages as the same image read from its OCI layout; plain HTTP only
+/// with --insecure.
+#[test]
+fn registry_image_equals_layout_image() {
+    use bosun_testutil::registry::{REGISTRY_BIN, RegistryProcess, skopeo_copy, tool};
+    if tool(REGISTRY_BIN).is_none() || tool("/usr/bin/skopeo").is_none() {
+        return;
+    }
+    let Some(layout) = bosun_testutil::fixture("images/oci/python-app") else {
+        return;
+    };
+    let registry = RegistryProcess::start("", "");
+    let reference = format!("{}/fixtures/python-app:latest", registry.host());
+    skopeo_copy(&layout, &reference, &["--dest-tls-verify=false"]);
+    let packages = |args: &[&str]| -> Vec<(String, String)> {
+        let out = ok(bosun()
+            .args(["sbom", "--no-cache", "-o", "json"])
+            .args(args)
+            .output()
+            .unwrap());
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut v: Vec<(String, String)> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["purl"].as_str().unwrap().to_string(),
+                    p["locations"][0]["layer"].to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let from_registry = packages(&[&reference, "--insecure"]);
+    let from_layout = packages(&[&format!("oci:{}", layout.display())]);
+    let truth = read_json(&bosun_testutil::fixture("truth/python-app.json").unwrap());
+    assert_eq!(
+        from_registry.len(),
+        truth["packages"].as_array().unwrap().len()
+    );
+    assert_eq!(from_registry, from_layout);
+    // Without --insecure bosun speaks only TLS, which this registry lacks.
+    let out = bosun()
+        .args(["sbom", "--no-cache", &reference])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
