@@ -2,8 +2,9 @@
 //! digest, its diff_id and the analyzers' version, so that a hit needs no
 //! decompression at all and a change of analyzers never reuses stale facts.
 //! Entries are written to a temporary file and renamed into place, so
-//! concurrent processes never see a half-written entry; an unreadable entry
-//! is treated as a miss and rewritten.
+//! concurrent processes never see a half-written entry. Each entry carries
+//! the sha256 of its body, so a damaged entry (truncated, bit-flipped) is
+//! treated as a miss and rewritten, never trusted.
 
 use std::fs;
 use std::io::Write;
@@ -13,7 +14,7 @@ use bosun_core::Digest;
 
 use crate::analyze::LayerAnalysis;
 
-const MAGIC: &[u8] = b"bosun-layer-cache\x00v1\n";
+const MAGIC: &[u8] = b"bosun-layer-cache\x00v2\n";
 
 pub struct LayerCache {
     dir: PathBuf,
@@ -40,7 +41,12 @@ impl LayerCache {
 
     pub fn get(&self, key: &str) -> Option<LayerAnalysis> {
         let bytes = fs::read(self.path(key)).ok()?;
-        let body = bytes.strip_prefix(MAGIC)?;
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let (sum, body) = rest.split_at_checked(64)?;
+        if Digest::sha256_of(body).hex().as_bytes() != sum {
+            tracing::warn!("layer cache entry {key} is damaged; analysing again");
+            return None;
+        }
         match postcard::from_bytes(body) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -58,6 +64,7 @@ impl LayerCache {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         tmp.write_all(MAGIC)?;
+        tmp.write_all(Digest::sha256_of(&body).hex().as_bytes())?;
         tmp.write_all(&body)?;
         tmp.as_file().sync_data()?;
         tmp.persist(&path).map_err(|e| e.error)?;

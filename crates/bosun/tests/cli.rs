@@ -276,3 +276,65 @@ fn registry_image_equals_layout_image() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Several processes share one cache directory at once, and a damaged
+/// cache entry is analysed again instead of trusted.
+#[test]
+fn cache_is_safe_for_concurrent_processes_and_damage() {
+    let Some(image) = bosun_testutil::fixture("images/oci/node-app") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let target = format!("oci:{}", image.display());
+    let run = |cache: &Path| {
+        bosun()
+            .args(["sbom", &target, "-o", "json", "--cache-dir"])
+            .arg(cache)
+            .output()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            bosun()
+                .args(["sbom", &target, "-o", "json", "--cache-dir"])
+                .arg(&cache)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Vec<u8>> = children
+        .into_iter()
+        .map(|c| ok(c.wait_with_output().unwrap()).stdout)
+        .collect();
+    assert!(
+        outputs.windows(2).all(|w| w[0] == w[1]),
+        "concurrent runs disagree"
+    );
+    let reference = ok(run(&tmp.path().join("fresh"))).stdout;
+    assert_eq!(outputs[0], reference, "cached and uncached runs disagree");
+    // Damage every entry: truncate one, fill another with junk.
+    let mut entries = Vec::new();
+    for d in std::fs::read_dir(cache.join("layers")).unwrap() {
+        for f in std::fs::read_dir(d.unwrap().path()).unwrap() {
+            entries.push(f.unwrap().path());
+        }
+    }
+    assert!(!entries.is_empty());
+    for (i, e) in entries.iter().enumerate() {
+        let bytes = std::fs::read(e).unwrap();
+        let damaged = if i % 2 == 0 {
+            bytes[..bytes.len() / 2].to_vec()
+        } else {
+            vec![0x5a; 100]
+        };
+        std::fs::write(e, damaged).unwrap();
+    }
+    assert_eq!(
+        ok(run(&cache)).stdout,
+        reference,
+        "damaged cache changed the result"
+    );
+}
