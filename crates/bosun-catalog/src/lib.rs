@@ -14,14 +14,17 @@
 
 pub mod apk;
 pub mod binary;
+pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod index;
 pub mod java;
 pub mod npm;
 pub mod os;
+pub mod php;
 pub mod python;
 pub mod rpm;
+pub mod ruby;
 pub mod rust;
 
 use bosun_core::{Distro, Package, Relationship, Unknown};
@@ -31,7 +34,7 @@ pub use index::{FileIndex, FileRecord, Scope};
 
 /// Bumped whenever any analyzer's output for the same bytes could change:
 /// it is part of every layer cache key.
-pub const ANALYZERS_VERSION: u32 = 1;
+pub const ANALYZERS_VERSION: u32 = 2;
 
 /// Files bigger than this are never kept as content (package databases and
 /// manifests are far smaller); a bigger one is recorded as unknown.
@@ -82,6 +85,9 @@ pub fn interest(path: &str, mode: u32, size: u64) -> Interest {
         || python::wants(path)
         || npm::wants(path)
         || rust::wants(path)
+        || ruby::wants(path)
+        || php::wants(path)
+        || dotnet::wants(path)
     {
         return Interest::Content;
     }
@@ -134,6 +140,9 @@ pub fn catalog(index: &FileIndex) -> Catalog {
     golang::catalog(index, &mut out);
     rust::catalog(index, &mut out);
     java::catalog(index, &mut out);
+    ruby::catalog(index, &mut out);
+    php::catalog(index, &mut out);
+    dotnet::catalog(index, &mut out);
     for rec in index.files() {
         if let Facts::Unreadable(msg) = &rec.facts {
             out.unknown("analyzer", rec, msg.clone());

