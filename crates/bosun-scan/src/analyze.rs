@@ -93,16 +93,19 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-/// Hashes what passes through (the uncompressed tar, for its diff_id).
+/// Hashes what passes through (the uncompressed tar, for its diff_id) when
+/// asked to.
 struct Hashing<R> {
     inner: R,
-    hasher: DigestWriter,
+    hasher: Option<DigestWriter>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -111,6 +114,7 @@ fn analyze_one(
     store: &dyn Store,
     index: usize,
     layer: &Layer,
+    verify_diff_id: bool,
     observer: &dyn Observer,
 ) -> Result<LayerAnalysis, ScanError> {
     let what = format!("{} layer {}", store.describe(), layer.descriptor.digest);
@@ -132,9 +136,10 @@ fn analyze_one(
             let (r, _) = layer::decompress(compressed, layer.compression)?;
             Ok(r)
         });
+        let check_diff_id = verify_diff_id && layer.diff_id.algorithm() == Algorithm::Sha256;
         let mut hashing = Hashing {
             inner: tar,
-            hasher: DigestWriter::new(Algorithm::Sha256),
+            hasher: check_diff_id.then(|| DigestWriter::new(Algorithm::Sha256)),
         };
         let analysis = analyze_tar(&mut hashing, &what)?;
         // Read to the very end: the blob's digest is only checked at EOF,
@@ -143,13 +148,15 @@ fn analyze_one(
             what: what.clone(),
             source,
         })?;
-        let actual = hashing.hasher.finish();
-        if layer.diff_id.algorithm() == Algorithm::Sha256 && actual != layer.diff_id {
-            return Err(ScanError::DiffIdMismatch {
-                layer: what,
-                expected: layer.diff_id.clone(),
-                actual,
-            });
+        if let Some(h) = hashing.hasher {
+            let actual = h.finish();
+            if actual != layer.diff_id {
+                return Err(ScanError::DiffIdMismatch {
+                    layer: what,
+                    expected: layer.diff_id.clone(),
+                    actual,
+                });
+            }
         }
         Ok(analysis)
     })
@@ -185,7 +192,7 @@ pub fn analyze_layers(
                         *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(Ok(hit));
                         continue;
                     }
-                    let res = analyze_one(store, i, layer, observer);
+                    let res = analyze_one(store, i, layer, opts.verify_diff_ids, observer);
                     if let (Ok(a), Some(c)) = (&res, &cache)
                         && let Err(e) = c.put(&key, a)
                     {

@@ -40,6 +40,10 @@ pub struct ScanOptions {
     pub registry: bosun_oci::registry::RegistryOptions,
     /// At most this many layers are analysed at once.
     pub parallel_layers: usize,
+    /// Also hash each layer's uncompressed tar and check it against the
+    /// config's diff_id. Blob digests (what manifests bind) are always
+    /// checked; this costs one more SHA-256 pass over the uncompressed data.
+    pub verify_diff_ids: bool,
 }
 
 impl Default for ScanOptions {
@@ -51,6 +55,7 @@ impl Default for ScanOptions {
             parallel_layers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
+            verify_diff_ids: false,
         }
     }
 }

@@ -67,6 +67,11 @@ struct ImageArgs {
     /// Trust this PEM CA bundle for registry TLS (repeatable).
     #[arg(long = "ca-cert", value_name = "PEM")]
     ca_certs: Vec<PathBuf>,
+    /// Also check every layer's uncompressed content against the config's
+    /// diff_id (blob digests are always checked; this costs one more
+    /// SHA-256 pass over the uncompressed layers).
+    #[arg(long)]
+    verify_diff_ids: bool,
     /// Docker config file with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json].
     #[arg(long, value_name = "FILE")]
     docker_config: Option<PathBuf>,
@@ -131,6 +136,7 @@ fn scan_options(
             cli_cache.or_else(default_cache_dir)
         },
         registry,
+        verify_diff_ids: a.verify_diff_ids,
         ..Default::default()
     })
 }
