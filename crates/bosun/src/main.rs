@@ -22,7 +22,8 @@ struct Cli {
     /// No progress bars or informational messages.
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Where the layer cache (and later the vulnerability database) lives.
+    /// Where the layer cache (and later the vulnerability database) lives
+    /// [default: $XDG_CACHE_HOME/bosun or ~/.cache/bosun].
     #[arg(long, global = true, env = "BOSUN_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     #[command(subcommand)]
