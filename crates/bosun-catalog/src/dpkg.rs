@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use bosun_core::package::DpkgMetadata;
-use bosun_core::{Digest, Package, PackageKind, PackageMetadata};
+use bosun_core::{Package, PackageKind, PackageMetadata};
 
 use crate::{FileIndex, FileRecord, Output};
 
@@ -176,15 +176,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
             .map(copyright::licenses)
             .unwrap_or_default()
     };
-    let mut introduced: HashMap<&str, HashMap<(String, String), Option<Digest>>> = HashMap::new();
     for (mut p, rec) in found {
-        let layers = introduced
-            .entry(rec.path.as_str())
-            .or_insert_with(|| introducing_layers(index, rec));
-        let mut location = rec.location();
-        if let Some(layer) = layers.get(&(p.name.clone(), p.version.clone())) {
-            location.layer = layer.clone();
-        }
         if p.meta.files.is_empty() {
             let arch_list = format!("{INFO}{}:{}.list", p.name, p.meta.architecture);
             let plain_list = format!("{INFO}{}.list", p.name);
@@ -204,46 +196,11 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
             kind: PackageKind::Deb,
             purl: String::new(),
             licenses,
-            locations: vec![location],
+            locations: vec![rec.location()],
             found_by: CATALOGER_ID.to_string(),
             metadata: PackageMetadata::Dpkg(p.meta),
         });
     }
-}
-
-/// The layer that installed each package of a database file: the oldest
-/// of the unbroken run of versions of that file, ending with the kept one,
-/// that lists the same name and version. Every layer that installs a
-/// package rewrites `status`, so the file's own layer is only the last one.
-fn introducing_layers(
-    index: &FileIndex,
-    rec: &FileRecord,
-) -> HashMap<(String, String), Option<Digest>> {
-    let is_status = rec.path == STATUS;
-    let mut scratch = Output::default();
-    let keys = |r: &FileRecord, scratch: &mut Output| -> Vec<(String, String)> {
-        parse_db(r, is_status, scratch)
-            .into_iter()
-            .map(|p| (p.name, p.version))
-            .collect()
-    };
-    let mut layers: HashMap<(String, String), Option<Digest>> = keys(rec, &mut scratch)
-        .into_iter()
-        .map(|k| (k, rec.layer.clone()))
-        .collect();
-    let mut alive: Vec<(String, String)> = layers.keys().cloned().collect();
-    for older in index.earlier(&rec.path).iter().rev() {
-        if alive.is_empty() {
-            break;
-        }
-        let there: std::collections::HashSet<(String, String)> =
-            keys(older, &mut scratch).into_iter().collect();
-        alive.retain(|k| there.contains(k));
-        for k in &alive {
-            layers.insert(k.clone(), older.layer.clone());
-        }
-    }
-    layers
 }
 
 /// Licenses from DEP-5 machine-readable copyright files.

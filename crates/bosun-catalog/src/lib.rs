@@ -132,9 +132,13 @@ impl Output {
 pub fn catalog(index: &FileIndex) -> Catalog {
     let distro = os::detect(index);
     let mut out = Output::default();
-    dpkg::catalog(index, &mut out);
-    rpm::catalog(index, &mut out);
-    apk::catalog(index, &mut out);
+    let os_catalogers: [fn(&FileIndex, &mut Output); 3] =
+        [dpkg::catalog, rpm::catalog, apk::catalog];
+    for os_cataloger in os_catalogers {
+        let first = out.packages.len();
+        os_cataloger(index, &mut out);
+        attribute_layers(index, &mut out.packages[first..], os_cataloger);
+    }
     python::catalog(index, &mut out);
     npm::catalog(index, &mut out);
     golang::catalog(index, &mut out);
@@ -149,6 +153,53 @@ pub fn catalog(index: &FileIndex) -> Catalog {
         }
     }
     finish(distro, out)
+}
+
+/// OS package databases are rewritten by every layer that installs
+/// something, so the database file's own layer is only the last such layer.
+/// Each earlier version of the file (from lower layers) is read again with
+/// the same cataloger, and every package is attributed to the oldest layer
+/// of the unbroken run of versions, ending with the kept one, that lists the
+/// same name and version: the layer that installed it.
+fn attribute_layers(
+    index: &FileIndex,
+    packages: &mut [Package],
+    cataloger: fn(&FileIndex, &mut Output),
+) {
+    use std::collections::{HashMap, HashSet};
+    let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in packages.iter().enumerate() {
+        if let Some(l) = p.locations.first()
+            && !index.earlier(&l.path).is_empty()
+        {
+            by_path.entry(l.path.clone()).or_default().push(i);
+        }
+    }
+    for (path, members) in by_path {
+        let mut alive: Vec<usize> = members;
+        for older in index.earlier(&path).iter().rev() {
+            let mut alone = FileIndex::with_scope(index.scope());
+            alone.insert(older.clone());
+            let mut scratch = Output::default();
+            cataloger(&alone, &mut scratch);
+            let listed: HashSet<(&str, &str)> = scratch
+                .packages
+                .iter()
+                .map(|p| (p.name.as_str(), p.version.as_str()))
+                .collect();
+            alive.retain(|&i| {
+                listed.contains(&(packages[i].name.as_str(), packages[i].version.as_str()))
+            });
+            if alive.is_empty() {
+                break;
+            }
+            for &i in &alive {
+                if let Some(l) = packages[i].locations.first_mut() {
+                    l.layer = older.layer.clone();
+                }
+            }
+        }
+    }
 }
 
 fn finish(distro: Option<Distro>, out: Output) -> Catalog {
@@ -237,4 +288,44 @@ fn ownership(packages: &[Package]) -> Vec<Relationship> {
     }
     rels.sort();
     rels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two layers of a real Alpine database: the second adds one package.
+    /// Packages of the first stay attributed to it; the new one to the second.
+    #[test]
+    fn os_packages_carry_the_layer_that_installed_them() {
+        let Some(db) =
+            bosun_testutil::fixture("files/pkgdb/apk/alpine-3.18-x86_64.osv-scalibr.installed")
+        else {
+            return;
+        };
+        let base = std::fs::read(db).unwrap();
+        let mut grown = base.clone();
+        grown.extend_from_slice(b"\nP:extra-pkg\nV:1.0-r0\nA:x86_64\no:extra-pkg\nL:MIT\n\n");
+        let l0: bosun_core::Digest = bosun_core::Digest::sha256_of(b"layer 0");
+        let l1: bosun_core::Digest = bosun_core::Digest::sha256_of(b"layer 1");
+        let rec = |bytes: &[u8], layer: &bosun_core::Digest| FileRecord {
+            path: "/lib/apk/db/installed".into(),
+            layer: Some(layer.clone()),
+            facts: Facts::Content(bytes.to_vec()),
+        };
+        let mut index = FileIndex::new();
+        index.insert(rec(&grown, &l1));
+        index.insert_earlier(rec(&base, &l0));
+        let cat = catalog(&index);
+        let apks: Vec<&Package> = cat
+            .packages
+            .iter()
+            .filter(|p| p.kind == bosun_core::PackageKind::Apk)
+            .collect();
+        assert!(apks.len() > 2);
+        for p in apks {
+            let want = if p.name == "extra-pkg" { &l1 } else { &l0 };
+            assert_eq!(p.locations[0].layer.as_ref(), Some(want), "{}", p.name);
+        }
+    }
 }
