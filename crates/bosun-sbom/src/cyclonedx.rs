@@ -25,9 +25,10 @@ use bosun_core::package::GoModuleRole;
 use bosun_core::{Digest, Package, PackageMetadata, RelationshipKind};
 use serde::Serialize;
 
-use crate::json::{self, SbomError, WriteOptions, is_hex};
+use crate::json::{self, is_hex};
 use crate::model::{Sbom, SourceKind};
 use crate::spdx::{License, and_join, classify};
+use crate::{SbomError, WriteOptions};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

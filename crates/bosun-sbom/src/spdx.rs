@@ -23,8 +23,9 @@ use bosun_core::package::GoModuleRole;
 use bosun_core::{Package, PackageMetadata, RelationshipKind, purl};
 use serde::Serialize;
 
-use crate::json::{self, SbomError, WriteOptions, is_hex, one_line};
+use crate::json::{self, is_hex, one_line};
 use crate::model::{Sbom, SourceKind};
+use crate::{SbomError, WriteOptions};
 
 /// Base of `documentNamespace`; the document's content UUID makes it unique.
 pub const NAMESPACE_BASE: &str = "https://example.invalid/bosun/spdx";

@@ -6,8 +6,8 @@ use std::io::{BufWriter, Write};
 
 use bosun_core::Package;
 
-use crate::json::{SbomError, WriteOptions};
 use crate::model::Sbom;
+use crate::{SbomError, WriteOptions};
 
 const HEADER: [&str; 4] = ["NAME", "VERSION", "TYPE", "LOCATION"];
 /// Longest location shown; longer ones keep their tail, which names the file.
