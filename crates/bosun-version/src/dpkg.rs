@@ -2,7 +2,6 @@
 //! and dpkg's `verrevcmp`.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::str::FromStr;
 
 use crate::{Scheme, VersionError, check_version_len, invalid};
@@ -177,23 +176,7 @@ impl Ord for Version {
             .then_with(|| verrevcmp(self.revision(), other.revision()))
     }
 }
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Version {}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+crate::order_by_cmp!(Version);
 
 #[cfg(test)]
 mod tests {

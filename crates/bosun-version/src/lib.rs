@@ -11,6 +11,31 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+/// Each scheme's `Version` defines `Ord` (its comparison) and keeps the
+/// string it was parsed from in `original`; equality and partial order
+/// follow `Ord`, and `Display` prints the original.
+macro_rules! order_by_cmp {
+    ($t:ty) => {
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+        impl Eq for $t {}
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.original)
+            }
+        }
+    };
+}
+pub(crate) use order_by_cmp;
+
 pub mod apk;
 pub mod dpkg;
 pub mod gem;
