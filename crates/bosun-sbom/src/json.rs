@@ -54,34 +54,7 @@ pub(crate) fn emit<T: Serialize>(
 
 /// RFC 3339 UTC (`1970-01-01T00:00:00Z`) for seconds since the epoch.
 pub(crate) fn rfc3339(secs: i64) -> Result<String, SbomError> {
-    // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: four-digit years only.
-    if !(-62_167_219_200..=253_402_300_799).contains(&secs) {
-        return Err(SbomError::TimestampOutOfRange(secs));
-    }
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    Ok(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60
-    ))
-}
-
-/// Proleptic Gregorian date of a day count from 1970-01-01, computed in
-/// 400-year eras (146097 days each) so no calendar table is needed.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468; // shift the epoch to 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153; // month counted from March
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    bosun_core::time::rfc3339(secs).ok_or(SbomError::TimestampOutOfRange(secs))
 }
 
 /// A UUID derived from the document's content and `salt` (the format), so the
