@@ -4,6 +4,7 @@
 pub mod cyclonedx;
 pub mod json;
 pub mod model;
+pub mod read;
 pub mod spdx;
 pub mod table;
 

@@ -6,5 +6,11 @@
 //! - [`report`]: table, JSON, SARIF 2.1.0 and CycloneDX 1.6 renderings.
 
 pub mod finding;
+pub mod ignore;
+pub mod matcher;
+pub mod report;
+pub mod vex;
 
-pub use finding::{DbInfo, Finding, MatchDetail, MatchKind, Notice, PackageRef, Report, Status, Suppression};
+pub use finding::{
+    DbInfo, Finding, MatchDetail, MatchKind, Notice, PackageRef, Report, Status, Suppression,
+};

@@ -23,7 +23,9 @@ const MAX_JSON_FEED: u64 = 512 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("{0}: no feeds found (expected osv/<Ecosystem>/all.zip, kev/known_exploited_vulnerabilities.json, epss/*.csv.gz or debian/tracker.json)")]
+    #[error(
+        "{0}: no feeds found (expected osv/<Ecosystem>/all.zip, kev/known_exploited_vulnerabilities.json, epss/*.csv.gz or debian/tracker.json)"
+    )]
     Empty(PathBuf),
     #[error(transparent)]
     Feed(#[from] feed::FeedError),
@@ -59,7 +61,10 @@ pub struct BuildReport {
 pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, BuildError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| BuildError::Io { path: path.clone(), source }
+        move |source| BuildError::Io {
+            path: path.clone(),
+            source,
+        }
     };
     let dir = db_path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -67,14 +72,22 @@ pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, B
         .prefix(".vuln.db.new-")
         .tempfile_in(dir)
         .map_err(io(dir))?;
-    let sql = |source| BuildError::Sqlite { path: tmp.path().to_path_buf(), source };
+    let sql = |source| BuildError::Sqlite {
+        path: tmp.path().to_path_buf(),
+        source,
+    };
     let mut conn = Connection::open(tmp.path()).map_err(sql)?;
     // Nothing is at stake until the rename: no journal, no syncs mid-build.
-    conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;")
-        .map_err(sql)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = 4096;",
+    )
+    .map_err(sql)?;
     conn.execute_batch(SCHEMA).map_err(sql)?;
 
-    let mut w = Writer { seen: HashSet::new(), duplicates: 0 };
+    let mut w = Writer {
+        seen: HashSet::new(),
+        duplicates: 0,
+    };
     let mut sources = Vec::new();
     let mut warnings = Vec::new();
     let txn = conn.transaction().map_err(sql)?;
@@ -90,7 +103,11 @@ pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, B
         for a in &batch {
             inserted += u64::from(w.insert(&txn, a).map_err(sql)?);
         }
-        let (sha256, size) = if path.is_dir() { (String::new(), 0) } else { hash_file(&path)? };
+        let (sha256, size) = if path.is_dir() {
+            (String::new(), 0)
+        } else {
+            hash_file(&path)?
+        };
         sources.push(SourceMeta {
             name,
             file: rel(feed_dir, &path),
@@ -110,7 +127,9 @@ pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, B
         let catalog = feed::kev::parse(&bytes)?;
         let entries = &catalog.entries;
         {
-            let mut st = txn.prepare("INSERT OR REPLACE INTO kev (cve, body) VALUES (?1, ?2)").map_err(sql)?;
+            let mut st = txn
+                .prepare("INSERT OR REPLACE INTO kev (cve, body) VALUES (?1, ?2)")
+                .map_err(sql)?;
             for e in entries {
                 let body = serde_json::to_string(e).unwrap_or_default();
                 st.execute(params![e.cve, body]).map_err(sql)?;
@@ -139,7 +158,8 @@ pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, B
                 .prepare("INSERT OR REPLACE INTO epss (cve, score, percentile) VALUES (?1, ?2, ?3)")
                 .map_err(sql)?;
             for (cve, e) in &scores {
-                st.execute(params![cve, e.score, e.percentile]).map_err(sql)?;
+                st.execute(params![cve, e.score, e.percentile])
+                    .map_err(sql)?;
             }
         }
         let (sha256, size) = hash_file(&epss_path)?;
@@ -188,20 +208,31 @@ pub fn build(feed_dir: &Path, db_path: &Path, now: i64) -> Result<BuildReport, B
         sources,
     };
     let meta_json = serde_json::to_string(&metadata).unwrap_or_default();
-    txn.execute("INSERT INTO meta (key, value) VALUES ('metadata', ?1)", [meta_json])
-        .map_err(sql)?;
+    txn.execute(
+        "INSERT INTO meta (key, value) VALUES ('metadata', ?1)",
+        [meta_json],
+    )
+    .map_err(sql)?;
     txn.commit().map_err(sql)?;
     conn.execute_batch("ANALYZE;").map_err(sql)?;
     conn.close().map_err(|(_, e)| sql(e))?;
 
     tmp.as_file().sync_all().map_err(io(tmp.path()))?;
     let size = tmp.as_file().metadata().map_err(io(tmp.path()))?.len();
-    tmp.persist(db_path).map_err(|e| BuildError::Io { path: db_path.to_path_buf(), source: e.error })?;
+    tmp.persist(db_path).map_err(|e| BuildError::Io {
+        path: db_path.to_path_buf(),
+        source: e.error,
+    })?;
     // The rename itself must survive a crash too.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(BuildReport { metadata, duplicates: w.duplicates, warnings, size })
+    Ok(BuildReport {
+        metadata,
+        duplicates: w.duplicates,
+        warnings,
+        size,
+    })
 }
 
 struct Writer {
@@ -211,7 +242,11 @@ struct Writer {
 
 impl Writer {
     /// Stores one advisory; false when it was a duplicate or withdrawn.
-    fn insert(&mut self, txn: &rusqlite::Transaction<'_>, a: &Advisory) -> Result<bool, rusqlite::Error> {
+    fn insert(
+        &mut self,
+        txn: &rusqlite::Transaction<'_>,
+        a: &Advisory,
+    ) -> Result<bool, rusqlite::Error> {
         if a.withdrawn.is_some() {
             return Ok(false);
         }
@@ -219,12 +254,17 @@ impl Writer {
             self.duplicates += 1;
             return Ok(false);
         }
-        let header = Advisory { affected: Vec::new(), ..a.clone() };
+        let header = Advisory {
+            affected: Vec::new(),
+            ..a.clone()
+        };
         let body = serde_json::to_string(&header).unwrap_or_default();
         txn.prepare_cached("INSERT INTO advisory (id, body) VALUES (?1, ?2)")?
             .execute(params![a.id, body])?;
         let key = txn.last_insert_rowid();
-        let mut st = txn.prepare_cached("INSERT INTO affected (ecosystem, name, advisory, body) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut st = txn.prepare_cached(
+            "INSERT INTO affected (ecosystem, name, advisory, body) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for aff in &a.affected {
             let eco = store_ecosystem(&aff.ecosystem);
             let name = normalize_name(ecosystem_base(&eco), &aff.name);
@@ -247,15 +287,27 @@ fn osv_inputs(feed_dir: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
     let entries = match std::fs::read_dir(&osv) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(BuildError::Io { path: osv, source: e }),
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: osv,
+                source: e,
+            });
+        }
     };
     for entry in entries {
-        let entry = entry.map_err(|e| BuildError::Io { path: osv.clone(), source: e })?;
+        let entry = entry.map_err(|e| BuildError::Io {
+            path: osv.clone(),
+            source: e,
+        })?;
         let path = entry.path();
         if !path.is_dir() {
             continue;
         }
-        let Some(eco) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+        let Some(eco) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         let zip = path.join("all.zip");
@@ -271,13 +323,21 @@ fn epss_input(feed_dir: &Path) -> Result<Option<PathBuf>, BuildError> {
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(BuildError::Io { path: dir, source: e }),
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: dir,
+                source: e,
+            });
+        }
     };
     let mut best: Option<PathBuf> = None;
     for entry in entries.flatten() {
         let p = entry.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_file() && (name.ends_with(".csv") || name.ends_with(".csv.gz")) && best.as_ref().is_none_or(|b| p > *b) {
+        if p.is_file()
+            && (name.ends_with(".csv") || name.ends_with(".csv.gz"))
+            && best.as_ref().is_none_or(|b| p > *b)
+        {
             best = Some(p);
         }
     }
@@ -285,18 +345,28 @@ fn epss_input(feed_dir: &Path) -> Result<Option<PathBuf>, BuildError> {
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, BuildError> {
-    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
+    let io = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let f = std::fs::File::open(path).map_err(io)?;
     let mut buf = Vec::new();
-    f.take(MAX_JSON_FEED + 1).read_to_end(&mut buf).map_err(io)?;
+    f.take(MAX_JSON_FEED + 1)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
     if buf.len() as u64 > MAX_JSON_FEED {
-        return Err(io(std::io::Error::other(format!("larger than {MAX_JSON_FEED} bytes"))));
+        return Err(io(std::io::Error::other(format!(
+            "larger than {MAX_JSON_FEED} bytes"
+        ))));
     }
     Ok(buf)
 }
 
 fn hash_file(path: &Path) -> Result<(String, u64), BuildError> {
-    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
+    let io = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut f = std::fs::File::open(path).map_err(io)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -317,5 +387,8 @@ fn sha256_bytes(b: &[u8]) -> (String, u64) {
 }
 
 fn rel(base: &Path, p: &Path) -> String {
-    p.strip_prefix(base).unwrap_or(p).to_string_lossy().into_owned()
+    p.strip_prefix(base)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
 }

@@ -266,7 +266,10 @@ mod tests {
     fn severity_order_and_labels() {
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Unknown);
         assert_eq!(Severity::parse_label("MODERATE"), Some(Severity::Medium));
-        assert_eq!(Severity::parse_label("unimportant"), Some(Severity::Negligible));
+        assert_eq!(
+            Severity::parse_label("unimportant"),
+            Some(Severity::Negligible)
+        );
         assert_eq!(Severity::from_cvss_score(9.8), Severity::Critical);
         assert_eq!(Severity::from_cvss_score(0.0), Severity::Unknown);
     }

@@ -24,13 +24,17 @@ pub const DB_FILE: &str = "vuln.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("no vulnerability database at {0} (run `bosun db update`, or `bosun db import DIR` offline)")]
+    #[error(
+        "no vulnerability database at {0} (run `bosun db update`, or `bosun db import DIR` offline)"
+    )]
     Missing(PathBuf),
     #[error("{path}: not a bosun vulnerability database ({reason})")]
     NotADatabase { path: PathBuf, reason: String },
     #[error("{path}: the database file is damaged ({reason}); run `bosun db update` to rebuild it")]
     Corrupt { path: PathBuf, reason: String },
-    #[error("{path}: database schema version {found}, this bosun reads version {SCHEMA_VERSION}; run `bosun db update`")]
+    #[error(
+        "{path}: database schema version {found}, this bosun reads version {SCHEMA_VERSION}; run `bosun db update`"
+    )]
     SchemaVersion { path: PathBuf, found: u32 },
     #[error("{path}: {source}")]
     Sqlite {
@@ -113,7 +117,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -122,7 +128,10 @@ impl Db {
     /// schema version before anything is read from it.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         check_file(path)?;
-        let sql = |source| DbError::Sqlite { path: path.to_path_buf(), source };
+        let sql = |source| DbError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -133,9 +142,14 @@ impl Db {
             reason: e.to_string(),
         };
         let meta_json: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'metadata'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'metadata'", [], |r| {
+                r.get(0)
+            })
             .optional()
-            .map_err(|e| DbError::NotADatabase { path: path.to_path_buf(), reason: e.to_string() })?;
+            .map_err(|e| DbError::NotADatabase {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         let meta_json = meta_json.ok_or_else(|| DbError::NotADatabase {
             path: path.to_path_buf(),
             reason: "no metadata record".into(),
@@ -150,7 +164,10 @@ impl Db {
             source: e,
         })?;
         if version.schema_version != SCHEMA_VERSION {
-            return Err(DbError::SchemaVersion { path: path.to_path_buf(), found: version.schema_version });
+            return Err(DbError::SchemaVersion {
+                path: path.to_path_buf(),
+                found: version.schema_version,
+            });
         }
         let meta: Metadata = serde_json::from_str(&meta_json).map_err(|e| DbError::Body {
             path: path.to_path_buf(),
@@ -159,7 +176,9 @@ impl Db {
         })?;
         let mut keys: HashMap<String, HashSet<String>> = HashMap::new();
         {
-            let mut st = conn.prepare("SELECT DISTINCT ecosystem, name FROM affected").map_err(corrupt)?;
+            let mut st = conn
+                .prepare("SELECT DISTINCT ecosystem, name FROM affected")
+                .map_err(corrupt)?;
             let mut rows = st.query([]).map_err(corrupt)?;
             while let Some(row) = rows.next().map_err(corrupt)? {
                 let eco: String = row.get(0).map_err(corrupt)?;
@@ -167,7 +186,12 @@ impl Db {
                 keys.entry(eco).or_default().insert(name);
             }
         }
-        Ok(Db { path: path.to_path_buf(), conn, meta, keys })
+        Ok(Db {
+            path: path.to_path_buf(),
+            conn,
+            meta,
+            keys,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -181,26 +205,40 @@ impl Db {
     /// Whether any advisory names `name` in `ecosystem` (both as stored:
     /// see [`crate::model::normalize_name`] and [`store_ecosystem`]).
     pub fn has(&self, ecosystem: &str, name: &str) -> bool {
-        self.keys.get(ecosystem).is_some_and(|names| names.contains(name))
+        self.keys
+            .get(ecosystem)
+            .is_some_and(|names| names.contains(name))
     }
 
     /// The ecosystems present, with the number of package names in each.
     pub fn ecosystems(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<_> = self.keys.iter().map(|(e, n)| (e.clone(), n.len())).collect();
+        let mut v: Vec<_> = self
+            .keys
+            .iter()
+            .map(|(e, n)| (e.clone(), n.len()))
+            .collect();
         v.sort();
         v
     }
 
     /// Every affected entry for a package, with its advisory's key.
-    pub fn affected(&self, ecosystem: &str, name: &str) -> Result<Vec<(AdvisoryKey, Affected)>, DbError> {
+    pub fn affected(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Vec<(AdvisoryKey, Affected)>, DbError> {
         if !self.has(ecosystem, name) {
             return Ok(Vec::new());
         }
         let mut st = self
             .conn
-            .prepare_cached("SELECT advisory, body FROM affected WHERE ecosystem = ?1 AND name = ?2")
+            .prepare_cached(
+                "SELECT advisory, body FROM affected WHERE ecosystem = ?1 AND name = ?2",
+            )
             .map_err(|e| self.corrupt(e))?;
-        let mut rows = st.query(params![ecosystem, name]).map_err(|e| self.corrupt(e))?;
+        let mut rows = st
+            .query(params![ecosystem, name])
+            .map_err(|e| self.corrupt(e))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.corrupt(e))? {
             let key: AdvisoryKey = row.get(0).map_err(|e| self.corrupt(e))?;
@@ -222,7 +260,9 @@ impl Db {
             .conn
             .prepare_cached("SELECT body FROM advisory WHERE key = ?1")
             .map_err(|e| self.corrupt(e))?;
-        let body: String = st.query_row([key], |r| r.get(0)).map_err(|e| self.corrupt(e))?;
+        let body: String = st
+            .query_row([key], |r| r.get(0))
+            .map_err(|e| self.corrupt(e))?;
         serde_json::from_str(&body).map_err(|e| DbError::Body {
             path: self.path.clone(),
             what: format!("advisory #{key}"),
@@ -236,8 +276,11 @@ impl Db {
             .conn
             .prepare_cached("SELECT key FROM advisory WHERE id = ?1 UNION SELECT advisory FROM alias WHERE alias = ?1")
             .map_err(|e| self.corrupt(e))?;
-        let rows = st.query_map([id], |r| r.get(0)).map_err(|e| self.corrupt(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.corrupt(e))
+        let rows = st
+            .query_map([id], |r| r.get(0))
+            .map_err(|e| self.corrupt(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.corrupt(e))
     }
 
     pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>, DbError> {
@@ -245,7 +288,10 @@ impl Db {
             .conn
             .prepare_cached("SELECT body FROM kev WHERE cve = ?1")
             .map_err(|e| self.corrupt(e))?;
-        let body: Option<String> = st.query_row([cve], |r| r.get(0)).optional().map_err(|e| self.corrupt(e))?;
+        let body: Option<String> = st
+            .query_row([cve], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.corrupt(e))?;
         body.map(|b| {
             serde_json::from_str(&b).map_err(|e| DbError::Body {
                 path: self.path.clone(),
@@ -261,16 +307,23 @@ impl Db {
             .conn
             .prepare_cached("SELECT score, percentile FROM epss WHERE cve = ?1")
             .map_err(|e| self.corrupt(e))?;
-        st.query_row([cve], |r| Ok(Epss { score: r.get(0)?, percentile: r.get(1)? }))
-            .optional()
-            .map_err(|e| self.corrupt(e))
+        st.query_row([cve], |r| {
+            Ok(Epss {
+                score: r.get(0)?,
+                percentile: r.get(1)?,
+            })
+        })
+        .optional()
+        .map_err(|e| self.corrupt(e))
     }
 
     /// Counts for `bosun db status`: advisories, affected entries, KEV, EPSS.
     pub fn counts(&self) -> Result<Counts, DbError> {
         let count = |table: &str| -> Result<u64, DbError> {
             self.conn
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .map(|n| n.max(0) as u64)
                 .map_err(|e| self.corrupt(e))
         };
@@ -291,12 +344,18 @@ impl Db {
         if result == "ok" {
             Ok(())
         } else {
-            Err(DbError::Corrupt { path: self.path.clone(), reason: result })
+            Err(DbError::Corrupt {
+                path: self.path.clone(),
+                reason: result,
+            })
         }
     }
 
     fn corrupt(&self, e: rusqlite::Error) -> DbError {
-        DbError::Corrupt { path: self.path.clone(), reason: e.to_string() }
+        DbError::Corrupt {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
     }
 }
 
@@ -315,16 +374,30 @@ fn check_file(path: &Path) -> Result<(), DbError> {
     use std::io::Read;
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(DbError::Missing(path.to_path_buf())),
-        Err(e) => return Err(DbError::Io { path: path.to_path_buf(), source: e }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DbError::Missing(path.to_path_buf()));
+        }
+        Err(e) => {
+            return Err(DbError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
     };
     let len = f
         .metadata()
-        .map_err(|e| DbError::Io { path: path.to_path_buf(), source: e })?
+        .map_err(|e| DbError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?
         .len();
     let mut header = [0u8; 100];
-    let not_db = |reason: &str| DbError::NotADatabase { path: path.to_path_buf(), reason: reason.into() };
-    f.read_exact(&mut header).map_err(|_| not_db("shorter than an SQLite header"))?;
+    let not_db = |reason: &str| DbError::NotADatabase {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    f.read_exact(&mut header)
+        .map_err(|_| not_db("shorter than an SQLite header"))?;
     if &header[..16] != b"SQLite format 3\0" {
         return Err(not_db("no SQLite header"));
     }
@@ -333,9 +406,14 @@ fn check_file(path: &Path) -> Result<(), DbError> {
         1 => 65_536u64,
         n => u64::from(n),
     };
-    let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
+    let pages = u64::from(u32::from_be_bytes([
+        header[28], header[29], header[30], header[31],
+    ]));
     if page_size < 512 || !page_size.is_power_of_two() {
-        return Err(DbError::Corrupt { path: path.to_path_buf(), reason: format!("page size {page_size}") });
+        return Err(DbError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("page size {page_size}"),
+        });
     }
     if pages == 0 || pages.saturating_mul(page_size) != len {
         return Err(DbError::Corrupt {

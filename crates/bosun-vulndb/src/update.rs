@@ -47,7 +47,12 @@ pub fn feed_dir(db_dir: &Path) -> PathBuf {
 /// Downloads `sources` (conditionally) and rebuilds when needed. A source
 /// that fails keeps its previous file; the update fails only when no usable
 /// feed remains.
-pub fn update(db_dir: &Path, fetcher: &Fetcher, sources: &[Source], now: i64) -> Result<UpdateReport, UpdateError> {
+pub fn update(
+    db_dir: &Path,
+    fetcher: &Fetcher,
+    sources: &[Source],
+    now: i64,
+) -> Result<UpdateReport, UpdateError> {
     let _lock = lock(db_dir)?;
     let feeds_dir = feed_dir(db_dir);
     let feeds: Vec<(String, Result<Outcome, FetchError>)> = std::thread::scope(|s| {
@@ -58,17 +63,26 @@ pub fn update(db_dir: &Path, fetcher: &Fetcher, sources: &[Source], now: i64) ->
             .map(|chunk| {
                 let feeds_dir = &feeds_dir;
                 s.spawn(move || {
-                    chunk.iter().map(|src| (src.name.clone(), fetcher.fetch(src, feeds_dir))).collect::<Vec<_>>()
+                    chunk
+                        .iter()
+                        .map(|src| (src.name.clone(), fetcher.fetch(src, feeds_dir)))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     if feeds.iter().all(|(_, r)| r.is_err()) {
         if let Some((_, Err(e))) = feeds.into_iter().next() {
             return Err(UpdateError::Fetch(e));
         }
-        return Ok(UpdateReport { feeds: Vec::new(), built: None });
+        return Ok(UpdateReport {
+            feeds: Vec::new(),
+            built: None,
+        });
     }
     let built = rebuild_if_needed(db_dir, now)?;
     Ok(UpdateReport { feeds, built })
@@ -76,11 +90,19 @@ pub fn update(db_dir: &Path, fetcher: &Fetcher, sources: &[Source], now: i64) ->
 
 /// Installs the feeds found at `src` (a directory laid out like the
 /// mirrors, or its base URL) and rebuilds.
-pub fn import(db_dir: &Path, fetcher: &Fetcher, src: &str, now: i64) -> Result<UpdateReport, UpdateError> {
+pub fn import(
+    db_dir: &Path,
+    fetcher: &Fetcher,
+    src: &str,
+    now: i64,
+) -> Result<UpdateReport, UpdateError> {
     let _lock = lock(db_dir)?;
     let results = fetch::import(src, &feed_dir(db_dir), fetcher)?;
     let built = rebuild_if_needed(db_dir, now)?;
-    Ok(UpdateReport { feeds: results.into_iter().map(|(n, o)| (n, Ok(o))).collect(), built })
+    Ok(UpdateReport {
+        feeds: results.into_iter().map(|(n, o)| (n, Ok(o))).collect(),
+        built,
+    })
 }
 
 /// Rebuilds when the database is missing, unreadable, or was built from
@@ -93,7 +115,11 @@ fn rebuild_if_needed(db_dir: &Path, now: i64) -> Result<Option<BuildReport>, Upd
             let built_from = &db.metadata().sources;
             let present = present_feeds(&feeds_dir);
             let same = present.len() == built_from.iter().filter(|s| !s.sha256.is_empty()).count()
-                && present.iter().all(|(path, sha)| built_from.iter().any(|s| &s.file == path && &s.sha256 == sha));
+                && present.iter().all(|(path, sha)| {
+                    built_from
+                        .iter()
+                        .any(|s| &s.file == path && &s.sha256 == sha)
+                });
             same
         }
         Err(_) => false,
@@ -130,10 +156,18 @@ fn present_feeds(feeds_dir: &Path) -> Vec<(String, String)> {
 
 /// One update at a time per directory; readers never wait.
 fn lock(db_dir: &Path) -> Result<std::fs::File, UpdateError> {
-    let io = |source| UpdateError::Io { path: db_dir.to_path_buf(), source };
+    let io = |source| UpdateError::Io {
+        path: db_dir.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(db_dir).map_err(io)?;
     let path = db_dir.join(".update.lock");
-    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
     f.lock().map_err(io)?;
     Ok(f)
 }

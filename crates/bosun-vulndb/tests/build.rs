@@ -14,7 +14,11 @@ use bosun_vulndb::store::{Db, DbError};
 fn count_affected(vulndata: &Path) -> HashMap<(String, String), usize> {
     let mut seen = std::collections::HashSet::new();
     let mut counts = HashMap::new();
-    let mut ecos: Vec<_> = std::fs::read_dir(vulndata.join("osv")).unwrap().flatten().map(|e| e.path()).collect();
+    let mut ecos: Vec<_> = std::fs::read_dir(vulndata.join("osv"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     ecos.sort();
     for dir in ecos {
         let f = std::fs::File::open(dir.join("all.zip")).unwrap();
@@ -29,7 +33,8 @@ fn count_affected(vulndata: &Path) -> HashMap<(String, String), usize> {
             }
             for a in v["affected"].as_array().into_iter().flatten() {
                 let eco = a["package"]["ecosystem"].as_str().unwrap().to_string();
-                let name = normalize_name(ecosystem_base(&eco), a["package"]["name"].as_str().unwrap());
+                let name =
+                    normalize_name(ecosystem_base(&eco), a["package"]["name"].as_str().unwrap());
                 *counts.entry((eco, name)).or_default() += 1;
             }
         }
@@ -39,63 +44,114 @@ fn count_affected(vulndata: &Path) -> HashMap<(String, String), usize> {
 
 #[test]
 fn builds_from_shared_vulndata_and_reads_back() {
-    let Some(vulndata) = bosun_testutil::shared("vulndata") else { return };
+    let Some(vulndata) = bosun_testutil::shared("vulndata") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("vuln.db");
     let report = build(&vulndata, &db_path, 1_700_000_000).unwrap();
     let db = Db::open(&db_path).unwrap();
     assert_eq!(db.metadata().built, 1_700_000_000);
-    let names: Vec<&str> = db.metadata().sources.iter().map(|s| s.name.as_str()).collect();
-    for want in ["osv-Debian", "osv-Go", "osv-Maven", "osv-PyPI", "osv-RubyGems", "osv-crates.io", "osv-npm", "kev"] {
+    let names: Vec<&str> = db
+        .metadata()
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    for want in [
+        "osv-Debian",
+        "osv-Go",
+        "osv-Maven",
+        "osv-PyPI",
+        "osv-RubyGems",
+        "osv-crates.io",
+        "osv-npm",
+        "kev",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
-    let kev = db.metadata().sources.iter().find(|s| s.name == "kev").unwrap();
+    let kev = db
+        .metadata()
+        .sources
+        .iter()
+        .find(|s| s.name == "kev")
+        .unwrap();
     assert_eq!(kev.records, 1404);
     assert_eq!(kev.version.as_deref(), Some("2025.08.25"));
-    assert!(db.kev("CVE-2021-44228").unwrap().is_some(), "Log4Shell is in KEV");
+    assert!(
+        db.kev("CVE-2021-44228").unwrap().is_some(),
+        "Log4Shell is in KEV"
+    );
     assert!(report.size > 0);
 
     let expected = count_affected(&vulndata);
     let total: usize = expected.values().sum();
     assert_eq!(db.counts().unwrap().affected as usize, total);
-    for ((eco, name), n) in expected.iter().filter(|((e, _), _)| e == "PyPI" || e == "Debian:12").take(400) {
+    for ((eco, name), n) in expected
+        .iter()
+        .filter(|((e, _), _)| e == "PyPI" || e == "Debian:12")
+        .take(400)
+    {
         assert!(db.has(eco, name), "{eco}/{name}");
         assert_eq!(db.affected(eco, name).unwrap().len(), *n, "{eco}/{name}");
     }
     assert!(!db.has("PyPI", "no-such-package-anywhere"));
     // Aliases lead back to the advisory.
     let keys = db.advisories_by_id("CVE-2021-33503").unwrap();
-    assert!(!keys.is_empty(), "urllib3's CVE-2021-33503 resolves through aliases");
+    assert!(
+        !keys.is_empty(),
+        "urllib3's CVE-2021-33503 resolves through aliases"
+    );
     let a = db.advisory(keys[0]).unwrap();
     assert!(a.aliases.iter().any(|x| x == "CVE-2021-33503") || a.id == "CVE-2021-33503");
 }
 
 #[test]
 fn rebuild_replaces_atomically_under_an_open_reader() {
-    let Some(vulndata) = bosun_testutil::shared("vulndata") else { return };
+    let Some(vulndata) = bosun_testutil::shared("vulndata") else {
+        return;
+    };
     let feeds = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(feeds.path().join("osv/npm")).unwrap();
-    std::fs::copy(vulndata.join("osv/npm/all.zip"), feeds.path().join("osv/npm/all.zip")).unwrap();
+    std::fs::copy(
+        vulndata.join("osv/npm/all.zip"),
+        feeds.path().join("osv/npm/all.zip"),
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("vuln.db");
     build(feeds.path(), &db_path, 1).unwrap();
     let old = Db::open(&db_path).unwrap();
     assert!(old.has("npm", "lodash"));
     std::fs::create_dir_all(feeds.path().join("osv/Maven")).unwrap();
-    std::fs::copy(vulndata.join("osv/Maven/all.zip"), feeds.path().join("osv/Maven/all.zip")).unwrap();
+    std::fs::copy(
+        vulndata.join("osv/Maven/all.zip"),
+        feeds.path().join("osv/Maven/all.zip"),
+    )
+    .unwrap();
     build(feeds.path(), &db_path, 2).unwrap();
     // The reader keeps its snapshot; a new open sees the new file.
     assert!(!old.affected("npm", "lodash").unwrap().is_empty());
     let new = Db::open(&db_path).unwrap();
     assert_eq!(new.metadata().built, 2);
     assert!(new.has("Maven", "org.yaml:snakeyaml"));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("vuln.db")], "no temporary files left");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("vuln.db")],
+        "no temporary files left"
+    );
 }
 
 #[test]
 fn damaged_files_are_refused_at_open() {
-    let Some(vulndata) = bosun_testutil::shared("vulndata/osv/npm/all.zip") else { return };
+    let Some(vulndata) = bosun_testutil::shared("vulndata/osv/npm/all.zip") else {
+        return;
+    };
     let feeds = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(feeds.path().join("osv/npm")).unwrap();
     std::fs::copy(&vulndata, feeds.path().join("osv/npm/all.zip")).unwrap();
@@ -115,11 +171,17 @@ fn damaged_files_are_refused_at_open() {
 
     let garbage = dir.path().join("garbage.db");
     std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
-    assert!(matches!(Db::open(&garbage).unwrap_err(), DbError::NotADatabase { .. }));
+    assert!(matches!(
+        Db::open(&garbage).unwrap_err(),
+        DbError::NotADatabase { .. }
+    ));
 
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
-    assert!(matches!(Db::open(&empty).unwrap_err(), DbError::NotADatabase { .. }));
+    assert!(matches!(
+        Db::open(&empty).unwrap_err(),
+        DbError::NotADatabase { .. }
+    ));
 
     // A page in the middle overwritten: open may pass the cheap checks, but
     // the full check names the damage and reads fail cleanly, never panic.
@@ -137,9 +199,14 @@ fn damaged_files_are_refused_at_open() {
     std::fs::write(&other, &bytes).unwrap();
     {
         let c = rusqlite::Connection::open(&other).unwrap();
-        let meta: String = c.query_row("SELECT value FROM meta WHERE key='metadata'", [], |r| r.get(0)).unwrap();
+        let meta: String = c
+            .query_row("SELECT value FROM meta WHERE key='metadata'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
         let meta = meta.replacen("\"schema_version\":1", "\"schema_version\":99", 1);
-        c.execute("UPDATE meta SET value = ?1 WHERE key = 'metadata'", [meta]).unwrap();
+        c.execute("UPDATE meta SET value = ?1 WHERE key = 'metadata'", [meta])
+            .unwrap();
     }
     let e = Db::open(&other).unwrap_err();
     assert!(matches!(e, DbError::SchemaVersion { found: 99, .. }), "{e}");

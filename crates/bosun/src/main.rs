@@ -1,8 +1,10 @@
 //! The `bosun` command line: flags, printing and exit codes. All the work
 //! is done by the library crates.
 
+mod db;
 mod output;
 mod progress;
+mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +12,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-/// Exit codes are API: CI tells them apart.
+/// Exit codes are API: CI tells them apart. 1: findings at or above the
+/// threshold (`scan --fail-on`); 2: an error.
+const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
@@ -22,7 +26,7 @@ struct Cli {
     /// No progress bars or informational messages.
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Where the layer cache (and later the vulnerability database) lives
+    /// Where the layer cache and the vulnerability database live
     /// [default: $XDG_CACHE_HOME/bosun or ~/.cache/bosun].
     #[arg(long, global = true, env = "BOSUN_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -39,6 +43,16 @@ enum Command {
     /// HOST[:PORT]/REPO[:TAG|@DIGEST] reference. A plain path is sniffed
     /// (OCI layout directory, other directory, docker or OCI archive).
     Sbom(SbomArgs),
+    /// Find known vulnerabilities in an image, a directory or an SBOM, from
+    /// the local database (no network at scan time).
+    ///
+    /// TARGET is anything `bosun sbom` takes, or sbom:FILE (CycloneDX or
+    /// SPDX JSON). Exit codes: 0 nothing at or above --fail-on, 1 findings
+    /// at or above it, 2 an error.
+    Scan(scan::ScanArgs),
+    /// Manage the vulnerability database.
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 #[derive(Args)]
@@ -55,7 +69,7 @@ struct SbomArgs {
 }
 
 #[derive(Args)]
-struct ImageArgs {
+pub(crate) struct ImageArgs {
     /// Pick this platform from a multi-platform image: os/arch[/variant].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     platform: Option<String>,
@@ -114,7 +128,25 @@ fn default_cache_dir() -> Option<PathBuf> {
         .map(|c| c.join("bosun"))
 }
 
-fn scan_options(
+/// The cache root in use: `--cache-dir`/`BOSUN_CACHE_DIR`, else the default
+/// (`None` when disabled or no home directory is known).
+fn cache_root(cli_cache: Option<PathBuf>, disabled: bool) -> Option<PathBuf> {
+    if disabled {
+        None
+    } else {
+        cli_cache.or_else(default_cache_dir)
+    }
+}
+
+/// Seconds since the epoch.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn scan_options(
     cli_cache: Option<PathBuf>,
     a: &ImageArgs,
 ) -> anyhow::Result<bosun_scan::ScanOptions> {
@@ -131,11 +163,7 @@ fn scan_options(
     };
     Ok(bosun_scan::ScanOptions {
         platform,
-        cache_dir: if a.no_cache {
-            None
-        } else {
-            cli_cache.or_else(default_cache_dir)
-        },
+        cache_dir: cache_root(cli_cache, a.no_cache),
         registry,
         verify_diff_ids: a.verify_diff_ids,
         ..Default::default()
@@ -143,16 +171,13 @@ fn scan_options(
 }
 
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
-fn creation_time() -> anyhow::Result<i64> {
+pub(crate) fn creation_time() -> anyhow::Result<i64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) => v
             .trim()
             .parse()
             .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")),
-        Err(_) => Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)),
+        Err(_) => Ok(now()),
     }
 }
 
@@ -176,5 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::write_all(&sbom, &outputs)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scan(args) => scan::run(cli.cache_dir, cli.quiet, args),
+        Command::Db(cmd) => db::run(cli.cache_dir, cli.quiet, cmd),
     }
 }

@@ -3,7 +3,7 @@
 //! failed run never leaves a half-written SBOM behind.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bosun_sbom::{Format, Sbom, WriteOptions};
@@ -40,39 +40,47 @@ pub fn parse_all(specs: &[String]) -> anyhow::Result<Vec<Output>> {
 
 pub fn write_all(sbom: &Sbom, outputs: &[Output]) -> anyhow::Result<()> {
     for o in outputs {
-        match &o.file {
-            None => {
-                let stdout = std::io::stdout();
-                let opts = WriteOptions {
-                    pretty: true,
-                    color: stdout.is_terminal(),
-                };
-                let mut lock = stdout.lock();
-                bosun_sbom::write(sbom, o.format, &opts, &mut lock).context("writing to stdout")?;
-                lock.flush().ok();
+        emit(o.file.as_deref(), |w, tty| {
+            let opts = WriteOptions {
+                pretty: true,
+                color: tty,
+            };
+            bosun_sbom::write(sbom, o.format, &opts, w).map_err(anyhow::Error::from)
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs `render` on stdout (told whether it is a terminal) or on a
+/// temporary file beside `file` that is renamed over it once complete.
+pub fn emit(
+    file: Option<&Path>,
+    render: impl FnOnce(&mut dyn Write, bool) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match file {
+        None => {
+            let stdout = std::io::stdout();
+            let tty = stdout.is_terminal();
+            let mut lock = stdout.lock();
+            render(&mut lock, tty).context("writing to stdout")?;
+            lock.flush().ok();
+        }
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                .with_context(|| format!("creating a file in {}", dir.display()))?;
+            {
+                let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+                render(&mut w, false).with_context(|| format!("writing {}", path.display()))?;
+                w.flush()
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
-            Some(path) => {
-                let opts = WriteOptions {
-                    pretty: true,
-                    color: false,
-                };
-                let dir = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("."));
-                let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-                    .with_context(|| format!("creating a file in {}", dir.display()))?;
-                {
-                    let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-                    bosun_sbom::write(sbom, o.format, &opts, &mut w)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    w.flush()
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                tmp.persist(path)
-                    .with_context(|| format!("moving the output into {}", path.display()))?;
-            }
+            tmp.persist(path)
+                .with_context(|| format!("moving the output into {}", path.display()))?;
         }
     }
     Ok(())

@@ -295,7 +295,7 @@ fn convert_release(package: &str, number: &str, rel: RawRelease) -> Result<Affec
                 return Err("resolved without a fixed_version".into());
             }
             bosun_version::dpkg::Version::from_str(fixed)
-                .map_err(|e| format!("fixed_version {:?}: {e}", fixed.escape_debug()))?;
+                .map_err(|e| format!("fixed_version {fixed:?}: {e}"))?;
             let ranges = vec![Range {
                 kind: RangeKind::Ecosystem,
                 events: vec![
@@ -338,12 +338,7 @@ fn convert_release(package: &str, number: &str, rel: RawRelease) -> Result<Affec
             Vec::new(),
             "not-affected".to_string(),
         ),
-        other => {
-            return Err(format!(
-                "unknown status {:?}",
-                other.escape_debug().to_string()
-            ));
-        }
+        other => return Err(format!("unknown status {other:?}")),
     };
     Ok(Affected {
         ecosystem: format!("Debian:{number}"),
@@ -358,6 +353,7 @@ fn convert_release(package: &str, number: &str, rel: RawRelease) -> Result<Affec
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use serde_json::Value;
 
@@ -597,7 +593,7 @@ mod tests {
         assert!(parse_tracker(doc.as_bytes(), "t", DEFAULT_RELEASES).is_err());
         // Huge descriptions are cut.
         let doc = format!(
-            "{{\"bash\": {{\"CVE-2026-1\": {{\"description\": \"{}\", \"releases\": {{\"bookworm\": {{\"status\": \"open\"}}}}}}}}}}",
+            "{{\"bash\": {{\"CVE-2026-0001\": {{\"description\": \"{}\", \"releases\": {{\"bookworm\": {{\"status\": \"open\"}}}}}}}}}}",
             "x".repeat(MAX_DETAILS * 4)
         );
         let (advs, _) = parse_tracker(doc.as_bytes(), "t", DEFAULT_RELEASES).unwrap();

@@ -162,6 +162,7 @@ impl<R: BufRead> Lines<R> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::io::Write;
 

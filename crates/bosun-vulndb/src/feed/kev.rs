@@ -116,6 +116,7 @@ pub fn parse(bytes: &[u8]) -> Result<Catalog, FeedError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

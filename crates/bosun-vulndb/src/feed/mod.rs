@@ -286,6 +286,7 @@ pub(crate) fn is_cve_id(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

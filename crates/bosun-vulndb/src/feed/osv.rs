@@ -1,6 +1,7 @@
 //! OSV records (https://ossf.github.io/osv-schema/): one JSON document per
 //! advisory, read from osv.dev's per-ecosystem `all.zip` or a directory.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -124,21 +125,6 @@ pub fn parse_record(bytes: &[u8], source: &str, origin: &str) -> Result<Advisory
     check_id(&raw.id).map_err(|m| FeedError::invalid(origin, format_args!("id: {m}")))?;
     let at = |what: &str| format!("{origin} ({}): {what}", raw.id);
 
-    let mut affected = Vec::new();
-    let mut affected_scores = Vec::new();
-    let mut affected_label = None;
-    for (i, a) in raw.affected.unwrap_or_default().0.into_iter().enumerate() {
-        if let Some(sev) = &a.severity {
-            affected_scores.extend(sev.0.iter().map(score));
-        }
-        if let Some(entry) =
-            convert_affected(a).map_err(|m| FeedError::invalid(at(&format!("affected[{i}]")), m))?
-        {
-            affected_label = affected_label.max(entry.severity);
-            affected.push(entry);
-        }
-    }
-
     let mut scores: Vec<Score> = raw
         .severity
         .unwrap_or_default()
@@ -146,12 +132,28 @@ pub fn parse_record(bytes: &[u8], source: &str, origin: &str) -> Result<Advisory
         .iter()
         .map(score)
         .collect();
-    if scores.is_empty() {
-        // The spec allows severity per affected package instead of per record.
-        for s in affected_scores {
-            if !scores.contains(&s) {
-                scores.push(s);
+    // The spec allows severity per affected package instead of per record:
+    // then the record's scores are the distinct ones of its packages.
+    let take_affected_scores = scores.is_empty();
+    let mut seen_scores = HashSet::new();
+
+    let mut affected = Vec::new();
+    let mut affected_label = None;
+    for (i, a) in raw.affected.unwrap_or_default().0.into_iter().enumerate() {
+        if let (true, Some(sev)) = (take_affected_scores, &a.severity) {
+            for s in &sev.0 {
+                if scores.len() < MAX_SCORES
+                    && seen_scores.insert((s.kind.clone(), s.score.clone()))
+                {
+                    scores.push(score(s));
+                }
             }
+        }
+        if let Some((entry, stated)) =
+            convert_affected(a).map_err(|m| FeedError::invalid(at(&format!("affected[{i}]")), m))?
+        {
+            affected_label = affected_label.max(stated);
+            affected.push(entry);
         }
     }
     let db = raw.database_specific;
@@ -176,6 +178,7 @@ pub fn parse_record(bytes: &[u8], source: &str, origin: &str) -> Result<Advisory
     // `upstream` names the vulnerabilities a distribution record (DSA, DLA,
     // UBUNTU-CVE) was made from: the same vulnerability, so they merge.
     let mut aliases: Vec<String> = Vec::new();
+    let mut seen = HashSet::from([raw.id.clone()]);
     let upstream = raw.upstream.unwrap_or_default().0;
     for a in raw
         .aliases
@@ -184,7 +187,7 @@ pub fn parse_record(bytes: &[u8], source: &str, origin: &str) -> Result<Advisory
         .into_iter()
         .chain(upstream)
     {
-        if a != raw.id && !aliases.contains(&a) {
+        if seen.insert(a.clone()) {
             aliases.push(a);
         }
     }
@@ -234,9 +237,10 @@ fn score(s: &RawSeverity) -> Score {
     }
 }
 
-/// One `affected[]` entry; `None` for an entry without a package (GIT-only
-/// entries of upstream projects: nothing to match by name).
-fn convert_affected(a: RawAffected) -> Result<Option<Affected>, String> {
+/// One `affected[]` entry and the severity label it states; `None` for an
+/// entry without a package (GIT-only entries of upstream projects: nothing
+/// to match by name).
+fn convert_affected(a: RawAffected) -> Result<Option<(Affected, Option<Severity>)>, String> {
     let Some(package) = a.package else {
         return Ok(None);
     };
@@ -244,24 +248,27 @@ fn convert_affected(a: RawAffected) -> Result<Option<Affected>, String> {
     for (i, r) in a.ranges.unwrap_or_default().0.into_iter().enumerate() {
         ranges.push(convert_range(r).map_err(|m| format!("ranges[{i}]: {m}"))?);
     }
-    let severity = [&a.ecosystem_specific, &a.database_specific]
+    let scores = a.severity.map(|s| s.0).unwrap_or_default();
+    let stated = [&a.ecosystem_specific, &a.database_specific]
         .into_iter()
         .flatten()
         .filter_map(RawSpecific::severity)
-        .max()
-        .or_else(|| {
-            a.severity.as_ref().and_then(|sev| {
-                sev.0
-                    .iter()
-                    .filter_map(|s| match s.kind.as_str() {
-                        "Ubuntu" => label(&s.score),
-                        _ => super::cvss::base_score(&s.kind, &s.score)
-                            .map(Severity::from_cvss_score),
-                    })
-                    .max()
-            })
-        });
-    Ok(Some(Affected {
+        .chain(
+            scores
+                .iter()
+                .filter(|s| s.kind == "Ubuntu")
+                .filter_map(|s| label(&s.score)),
+        )
+        .max();
+    // Without a stated label, the package's own CVSS scores rate it.
+    let severity = stated.or_else(|| {
+        scores
+            .iter()
+            .filter_map(|s| super::cvss::base_score(&s.kind, &s.score))
+            .map(Severity::from_cvss_score)
+            .max()
+    });
+    let entry = Affected {
         ecosystem: package.ecosystem,
         name: package.name,
         purl: package.purl,
@@ -270,7 +277,8 @@ fn convert_affected(a: RawAffected) -> Result<Option<Affected>, String> {
         state: AffectedState::Affected,
         state_note: None,
         severity,
-    }))
+    };
+    Ok(Some((entry, stated)))
 }
 
 fn convert_range(r: RawRange) -> Result<Range, String> {
@@ -464,6 +472,7 @@ fn walk(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::collections::BTreeSet;
     use std::io::Write;
@@ -688,6 +697,15 @@ mod tests {
                 check_against_raw(adv, &value);
             }
             assert_eq!(stats.withdrawn, withdrawn, "{eco}");
+            if eco == "Debian" {
+                // The README: "Debian:12 (bookworm) has 870 affected entries".
+                let bookworm = got
+                    .iter()
+                    .flat_map(|a| &a.affected)
+                    .filter(|a| a.ecosystem == "Debian:12")
+                    .count();
+                assert_eq!(bookworm, 870);
+            }
         }
     }
 
@@ -1018,6 +1036,28 @@ mod tests {
         assert_eq!(adv.affected.len(), 1);
         assert_eq!(adv.affected[0].severity, Some(Severity::High));
         assert_eq!(adv.severity_label, Some(Severity::High));
+    }
+
+    #[test]
+    fn affected_level_severity() {
+        // OSV 1.5+: severity per package, not per record (the two are exclusive).
+        let v3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+        let doc = serde_json::json!({
+            "id": "X-1",
+            "affected": [
+                {"package": {"ecosystem": "npm", "name": "a"},
+                 "severity": [{"type": "CVSS_V3", "score": v3}]},
+                {"package": {"ecosystem": "npm", "name": "b"},
+                 "severity": [{"type": "CVSS_V3", "score": v3}, {"type": "Ubuntu", "score": "low"}]}
+            ]
+        });
+        let adv = parse_record(doc.to_string().as_bytes(), "t", "x").unwrap();
+        assert_eq!(adv.scores.len(), 2);
+        assert_eq!(adv.scores[0].base_score, Some(cvss3_spec_score(v3)));
+        assert_eq!(adv.affected[0].severity, Some(Severity::Critical));
+        // A stated label outranks a computed score.
+        assert_eq!(adv.affected[1].severity, Some(Severity::Low));
+        assert_eq!(adv.severity_label, Some(Severity::Low));
     }
 
     #[cfg(unix)]

@@ -1,0 +1,777 @@
+//! Packages of an SBOM against the database.
+//!
+//! Each package becomes one lookup key: OS packages by their *source*
+//! package in the distro release's ecosystem (Debian and Alpine publish fixes
+//! per source package, so binary names would both miss and mis-version),
+//! language packages by their purl ecosystem, Go binaries' standard library
+//! by the toolchain version. Entries are compiled (versions parsed) once per
+//! key and cached, so a million lookups cost hash probes, not SQL.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use bosun_core::{Distro, Package, PackageKind, PackageMetadata, RelationshipKind};
+use bosun_sbom::Sbom;
+use bosun_version::{AnyVersion, Scheme, osv};
+use bosun_vulndb::model::{ecosystem_base, normalize_name};
+use bosun_vulndb::store::AdvisoryKey;
+use bosun_vulndb::{Advisory, Affected, AffectedState, Db, DbError, Event, RangeKind, Severity};
+
+use crate::finding::{Finding, MatchDetail, MatchKind, Notice, PackageRef, Status};
+
+/// What to look up for one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub kind: MatchKind,
+    /// Ecosystem as stored (`Debian:12`, `PyPI`).
+    pub ecosystem: String,
+    /// Name as stored (normalised).
+    pub name: String,
+    pub version: String,
+}
+
+/// The lookup key of a package, or `None` when it cannot be matched (no
+/// distro release for an OS package, no version, an unpinned main module).
+pub fn query_for(pkg: &Package, distro: Option<&Distro>) -> Option<Query> {
+    if pkg.version.is_empty() {
+        return None;
+    }
+    let make = |kind, ecosystem: String, name: &str, version: &str| {
+        if version.is_empty() || name.is_empty() {
+            return None;
+        }
+        let name = normalize_name(ecosystem_base(&ecosystem), name);
+        Some(Query {
+            kind,
+            ecosystem,
+            name,
+            version: version.to_string(),
+        })
+    };
+    let exact_or_source = |name: &str| {
+        if name == pkg.name {
+            MatchKind::ExactPackage
+        } else {
+            MatchKind::SourcePackage
+        }
+    };
+    match (&pkg.metadata, pkg.kind) {
+        (PackageMetadata::Dpkg(m), PackageKind::Deb) => {
+            let eco = os_ecosystem(distro?)?;
+            let (name, version) = if m.source.is_empty() {
+                (pkg.name.as_str(), pkg.version.as_str())
+            } else {
+                (
+                    m.source.as_str(),
+                    if m.source_version.is_empty() {
+                        pkg.version.as_str()
+                    } else {
+                        m.source_version.as_str()
+                    },
+                )
+            };
+            make(exact_or_source(name), eco, name, version)
+        }
+        (PackageMetadata::Apk(m), PackageKind::Apk) => {
+            let eco = os_ecosystem(distro?)?;
+            let name = if m.origin.is_empty() {
+                pkg.name.as_str()
+            } else {
+                m.origin.as_str()
+            };
+            // The origin shares its version with every subpackage built from it.
+            make(exact_or_source(name), eco, name, &pkg.version)
+        }
+        (PackageMetadata::Rpm(m), PackageKind::Rpm) => {
+            let eco = os_ecosystem(distro?)?;
+            let (name, version) = if m.source_name.is_empty() {
+                (pkg.name.as_str(), pkg.version.clone())
+            } else {
+                let v = match m.epoch {
+                    Some(e) if e > 0 && !m.source_version.contains(':') => {
+                        format!("{e}:{}", m.source_version)
+                    }
+                    _ => m.source_version.clone(),
+                };
+                (m.source_name.as_str(), v)
+            };
+            make(exact_or_source(name), eco, name, &version)
+        }
+        (PackageMetadata::Go(m), PackageKind::GoModule) => {
+            if m.role == bosun_core::GoModuleRole::Stdlib || pkg.name == "stdlib" {
+                let v = go_toolchain_semver(&pkg.version)?;
+                return make(MatchKind::GoStdlib, "Go".into(), "stdlib", &v);
+            }
+            if pkg.version == "(devel)" {
+                return None;
+            }
+            make(
+                MatchKind::ExactPackage,
+                "Go".into(),
+                &pkg.name,
+                &pkg.version,
+            )
+        }
+        (_, kind) => {
+            let eco = language_ecosystem(kind)?;
+            let name = match kind {
+                PackageKind::Java => maven_name(&pkg.purl)?,
+                PackageKind::Composer => purl_name_with_namespace(&pkg.purl, "composer")?,
+                PackageKind::Npm => pkg.name.clone(),
+                _ => pkg.name.clone(),
+            };
+            make(MatchKind::ExactPackage, eco.into(), &name, &pkg.version)
+        }
+    }
+}
+
+/// The OSV ecosystem of a distro release: `Debian:12`, `Ubuntu:22.04`,
+/// `Alpine:v3.18`, `AlmaLinux:9`, `Rocky Linux:9`.
+pub fn os_ecosystem(d: &Distro) -> Option<String> {
+    let v = d.version_id.as_deref()?;
+    let major = v.split('.').next()?;
+    let major_minor = || v.split('.').take(2).collect::<Vec<_>>().join(".");
+    Some(match d.id.as_str() {
+        "debian" => format!("Debian:{major}"),
+        "ubuntu" => format!("Ubuntu:{}", major_minor()),
+        "alpine" => format!("Alpine:v{}", major_minor()),
+        "almalinux" => format!("AlmaLinux:{major}"),
+        "rocky" => format!("Rocky Linux:{major}"),
+        "wolfi" => "Wolfi".into(),
+        "chainguard" => "Chainguard".into(),
+        _ => return None,
+    })
+}
+
+fn language_ecosystem(kind: PackageKind) -> Option<&'static str> {
+    Some(match kind {
+        PackageKind::Python => "PyPI",
+        PackageKind::Npm => "npm",
+        PackageKind::GoModule => "Go",
+        PackageKind::RustCrate => "crates.io",
+        PackageKind::Java => "Maven",
+        PackageKind::Gem => "RubyGems",
+        PackageKind::Composer => "Packagist",
+        PackageKind::DotNet => "NuGet",
+        PackageKind::Deb | PackageKind::Rpm | PackageKind::Apk => return None,
+    })
+}
+
+/// `group:artifact` from `pkg:maven/group/artifact@version`: OSV's Maven
+/// names. Without a group the package cannot be matched reliably.
+fn maven_name(purl: &str) -> Option<String> {
+    let rest = purl.strip_prefix("pkg:maven/")?;
+    let path = rest.split(['@', '?', '#']).next()?;
+    let (group, artifact) = path.rsplit_once('/')?;
+    if group.is_empty() || artifact.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}:{}",
+        percent_decode(group).replace('/', "."),
+        percent_decode(artifact)
+    ))
+}
+
+/// `vendor/name` from `pkg:composer/vendor/name@version`.
+fn purl_name_with_namespace(purl: &str, ty: &str) -> Option<String> {
+    let rest = purl
+        .strip_prefix("pkg:")?
+        .strip_prefix(ty)?
+        .strip_prefix('/')?;
+    let path = rest.split(['@', '?', '#']).next()?;
+    Some(percent_decode(path))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `go1.19` -> `1.19.0`, `go1.21rc2` -> `1.21.0-rc.2`, `go1.20.3` -> `1.20.3`:
+/// the SemVer spelling Go's vulnerability database uses for `stdlib`.
+pub fn go_toolchain_semver(v: &str) -> Option<String> {
+    let v = v.strip_prefix("go").unwrap_or(v);
+    // Strip experiment suffixes such as `go1.22.1 X:boringcrypto`.
+    let v = v.split([' ', '+']).next()?;
+    let (core, pre) = match v.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&v[..i], Some(&v[i..])),
+        None => (v, None),
+    };
+    let mut parts: Vec<&str> = core.split('.').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()))
+        || parts.len() > 3
+    {
+        return None;
+    }
+    while parts.len() < 3 {
+        parts.push("0");
+    }
+    let mut out = parts.join(".");
+    if let Some(pre) = pre {
+        let split = pre.find(|c: char| c.is_ascii_digit()).unwrap_or(pre.len());
+        let (word, num) = pre.split_at(split);
+        out.push('-');
+        out.push_str(word);
+        if !num.is_empty() {
+            out.push('.');
+            out.push_str(num);
+        }
+    }
+    Some(out)
+}
+
+/// The version scheme of a stored ecosystem.
+fn scheme_of(ecosystem: &str, range: RangeKind) -> Option<Scheme> {
+    let eco = Scheme::from_osv_ecosystem(ecosystem)?;
+    Some(match (range, eco) {
+        // Go's SEMVER ranges may omit the leading `v` the module versions carry.
+        (RangeKind::Semver, Scheme::Go) => Scheme::Go,
+        (RangeKind::Semver, _) => Scheme::Semver,
+        (_, s) => s,
+    })
+}
+
+/// One affected entry ready to evaluate.
+struct Compiled {
+    key: AdvisoryKey,
+    affected: Affected,
+    ranges: Vec<osv::Range>,
+    /// Explicit versions, parsed where they parse (string equality otherwise).
+    versions: Vec<(String, Option<AnyVersion>)>,
+    scheme: Option<Scheme>,
+}
+
+impl Compiled {
+    fn new(key: AdvisoryKey, affected: Affected, ecosystem: &str) -> Compiled {
+        let mut ranges = Vec::new();
+        let mut scheme = Scheme::from_osv_ecosystem(ecosystem);
+        for r in &affected.ranges {
+            let Some(s) = scheme_of(ecosystem, r.kind).filter(|_| r.kind != RangeKind::Git) else {
+                continue;
+            };
+            scheme = Some(s);
+            let events: Vec<osv::Event> = r
+                .events
+                .iter()
+                .map(|e| match e {
+                    Event::Introduced(v) => osv::Event::Introduced(v.clone()),
+                    Event::Fixed(v) => osv::Event::Fixed(v.clone()),
+                    Event::LastAffected(v) => osv::Event::LastAffected(v.clone()),
+                    Event::Limit(v) => osv::Event::Limit(v.clone()),
+                })
+                .collect();
+            match osv::Range::new(s, &events) {
+                Ok(r) => ranges.push(r),
+                // A range with a version its own scheme rejects cannot be
+                // evaluated; the advisory's other ranges still are.
+                Err(e) => tracing::debug!(ecosystem, name = %affected.name, "skipping range: {e}"),
+            }
+        }
+        let versions = affected
+            .versions
+            .iter()
+            .map(|v| (v.clone(), scheme.and_then(|s| AnyVersion::parse(s, v).ok())))
+            .collect();
+        Compiled {
+            key,
+            affected,
+            ranges,
+            versions,
+            scheme,
+        }
+    }
+
+    /// Whether `version` is affected, and the fixes for it.
+    fn evaluate(&self, raw: &str, version: Option<&AnyVersion>) -> Option<Vec<String>> {
+        match self.affected.state {
+            AffectedState::NotAffected => return None,
+            AffectedState::Unfixed | AffectedState::WontFix if self.affected.ranges.is_empty() => {
+                return Some(Vec::new());
+            }
+            _ => {}
+        }
+        let in_versions = self
+            .versions
+            .iter()
+            .any(|(s, parsed)| match (parsed, version) {
+                (Some(p), Some(v)) => p.partial_cmp_same(v) == Some(std::cmp::Ordering::Equal),
+                _ => s == raw,
+            });
+        let v = version?;
+        let mut fixes = BTreeSet::new();
+        let mut in_range = false;
+        for (range, spec) in self.ranges.iter().zip(
+            self.affected
+                .ranges
+                .iter()
+                .filter(|r| r.kind != RangeKind::Git),
+        ) {
+            if !range.contains(v) {
+                continue;
+            }
+            in_range = true;
+            // The nearest fix above the installed version is the one to take.
+            let next = spec
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Fixed(f) => AnyVersion::parse(range.scheme(), f).ok().map(|p| (f, p)),
+                    _ => None,
+                })
+                .filter(|(_, p)| p.partial_cmp_same(v) == Some(std::cmp::Ordering::Greater))
+                .min_by(|a, b| {
+                    a.1.partial_cmp_same(&b.1)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+            if let Some((f, _)) = next {
+                fixes.insert(f.clone());
+            }
+        }
+        (in_range || in_versions).then(|| fixes.into_iter().collect())
+    }
+}
+
+/// A hit before merging: one advisory's entry matched one package.
+struct Hit {
+    key: AdvisoryKey,
+    fixes: Vec<String>,
+    state: AffectedState,
+    state_note: Option<String>,
+    severity: Option<Severity>,
+    source: String,
+}
+
+/// Matches packages against an open database, caching per lookup key.
+pub struct Matcher<'db> {
+    db: &'db Db,
+    entries: HashMap<(String, String), Arc<Vec<Compiled>>>,
+    advisories: HashMap<AdvisoryKey, Arc<Advisory>>,
+}
+
+impl<'db> Matcher<'db> {
+    pub fn new(db: &'db Db) -> Matcher<'db> {
+        Matcher {
+            db,
+            entries: HashMap::new(),
+            advisories: HashMap::new(),
+        }
+    }
+
+    fn compiled(&mut self, ecosystem: &str, name: &str) -> Result<Arc<Vec<Compiled>>, DbError> {
+        if !self.db.has(ecosystem, name) {
+            return Ok(Arc::new(Vec::new()));
+        }
+        if let Some(c) = self.entries.get(&(ecosystem.to_string(), name.to_string())) {
+            return Ok(c.clone());
+        }
+        let compiled: Vec<Compiled> = self
+            .db
+            .affected(ecosystem, name)?
+            .into_iter()
+            .map(|(key, a)| Compiled::new(key, a, ecosystem))
+            .collect();
+        let c = Arc::new(compiled);
+        self.entries
+            .insert((ecosystem.to_string(), name.to_string()), c.clone());
+        Ok(c)
+    }
+
+    /// Keys of the advisories affecting `q`, with their fixes. The unit the
+    /// lookup benchmark measures.
+    pub fn lookup(&mut self, q: &Query) -> Result<Vec<(AdvisoryKey, Vec<String>)>, DbError> {
+        Ok(self
+            .hits(q)?
+            .into_iter()
+            .map(|h| (h.key, h.fixes))
+            .collect())
+    }
+
+    fn hits(&mut self, q: &Query) -> Result<Vec<Hit>, DbError> {
+        let entries = self.compiled(&q.ecosystem, &q.name)?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut parsed: HashMap<Scheme, Option<AnyVersion>> = HashMap::new();
+        let mut out = Vec::new();
+        for c in entries.iter() {
+            let v = match c.scheme {
+                Some(s) => parsed
+                    .entry(s)
+                    .or_insert_with(|| AnyVersion::parse(s, &q.version).ok())
+                    .as_ref(),
+                None => None,
+            };
+            if let Some(fixes) = c.evaluate(&q.version, v) {
+                out.push(Hit {
+                    key: c.key,
+                    fixes,
+                    state: c.affected.state,
+                    state_note: c.affected.state_note.clone(),
+                    severity: c.affected.severity,
+                    source: String::new(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn advisory(&mut self, key: AdvisoryKey) -> Result<Arc<Advisory>, DbError> {
+        if let Some(a) = self.advisories.get(&key) {
+            return Ok(a.clone());
+        }
+        let a = Arc::new(self.db.advisory(key)?);
+        self.advisories.insert(key, a.clone());
+        Ok(a)
+    }
+
+    /// Every finding for the SBOM's packages, merged per vulnerability and
+    /// sorted (most severe first, then package, then id), plus notices.
+    pub fn match_sbom(&mut self, sbom: &Sbom) -> Result<(Vec<Finding>, Vec<Notice>), DbError> {
+        let mut notices = Vec::new();
+        let distro = sbom.distro.as_ref();
+        if let Some(d) = distro {
+            if os_ecosystem(d).is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
+                notices.push(Notice {
+                    kind: "os-unsupported".into(),
+                    message: format!(
+                        "no vulnerability data for distro {:?} {}: its OS packages are not matched",
+                        d.id,
+                        d.version_id.as_deref().unwrap_or("(no VERSION_ID)")
+                    ),
+                });
+            }
+        }
+        // Language packages whose files an OS package installed are the OS
+        // package's business: the distro's advisories (with its backports)
+        // cover them, and matching both would report one flaw twice.
+        let os_owned: HashSet<&str> = sbom
+            .relationships
+            .iter()
+            .filter(|r| r.kind == RelationshipKind::OwnedBy)
+            .map(|r| r.from.as_str())
+            .collect();
+        let mut findings = Vec::new();
+        for pkg in &sbom.packages {
+            if os_owned.contains(pkg.id.as_str()) && defers_to_owner(pkg.kind) {
+                continue;
+            }
+            let Some(q) = query_for(pkg, distro) else {
+                continue;
+            };
+            let hits = self.hits(&q)?;
+            if hits.is_empty() {
+                continue;
+            }
+            let mut with_adv = Vec::with_capacity(hits.len());
+            for mut h in hits {
+                let a = self.advisory(h.key)?;
+                h.source = a.source.clone();
+                with_adv.push((h, a));
+            }
+            findings.extend(self.merge(pkg, &q, with_adv)?);
+        }
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.package.name.cmp(&b.package.name))
+                .then_with(|| a.package.version.cmp(&b.package.version))
+                .then_with(|| a.package.id.cmp(&b.package.id))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok((findings, notices))
+    }
+
+    /// Groups one package's hits that share any id into single findings.
+    fn merge(
+        &mut self,
+        pkg: &Package,
+        q: &Query,
+        hits: Vec<(Hit, Arc<Advisory>)>,
+    ) -> Result<Vec<Finding>, DbError> {
+        // Union-find over hits by shared ids.
+        let n = hits.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], mut i: usize) -> usize {
+            while p[i] != i {
+                p[i] = p[p[i]];
+                i = p[i];
+            }
+            i
+        }
+        let mut by_id: HashMap<&str, usize> = HashMap::new();
+        for (i, (_, a)) in hits.iter().enumerate() {
+            for id in std::iter::once(&a.id).chain(a.aliases.iter()) {
+                match by_id.get(id.as_str()) {
+                    Some(&j) => {
+                        let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                        parent[ri] = rj;
+                    }
+                    None => {
+                        by_id.insert(id, i);
+                    }
+                }
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for i in 0..n {
+            let r = find(&mut parent, i);
+            groups.entry(r).or_default().push(i);
+        }
+        let mut out = Vec::new();
+        for members in groups.values() {
+            let group: Vec<&(Hit, Arc<Advisory>)> = members.iter().map(|&i| &hits[i]).collect();
+            out.push(self.finding(pkg, q, &group)?);
+        }
+        Ok(out)
+    }
+
+    fn finding(
+        &mut self,
+        pkg: &Package,
+        q: &Query,
+        group: &[&(Hit, Arc<Advisory>)],
+    ) -> Result<Finding, DbError> {
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        let mut own_ids: BTreeSet<&str> = BTreeSet::new();
+        let mut fixes: BTreeSet<String> = BTreeSet::new();
+        let mut sources: BTreeSet<String> = BTreeSet::new();
+        let mut references: Vec<String> = Vec::new();
+        let mut scores = Vec::new();
+        let mut summary: Option<String> = None;
+        let mut unfixed_note: Option<String> = None;
+        let mut wont_fix = false;
+        for (h, a) in group {
+            ids.insert(a.id.clone());
+            own_ids.insert(a.id.as_str());
+            ids.extend(a.aliases.iter().cloned());
+            fixes.extend(h.fixes.iter().cloned());
+            sources.insert(h.source.clone());
+            for r in &a.references {
+                if !references.contains(r) && references.len() < 32 {
+                    references.push(r.clone());
+                }
+            }
+            for s in &a.scores {
+                if !scores.contains(s) {
+                    scores.push(s.clone());
+                }
+            }
+            if summary.is_none() {
+                summary = a
+                    .summary
+                    .clone()
+                    .or_else(|| a.details.as_ref().map(|d| first_line(d)));
+            }
+            if h.fixes.is_empty() {
+                wont_fix |= h.state == AffectedState::WontFix;
+                if let Some(note) = &h.state_note {
+                    unfixed_note.get_or_insert_with(|| format!("{}: {note}", h.source));
+                }
+            }
+        }
+        let cves: Vec<&String> = ids.iter().filter(|i| i.starts_with("CVE-")).collect();
+        let id = if cves.len() == 1 {
+            cves[0].clone()
+        } else {
+            own_ids
+                .iter()
+                .next()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        };
+        let aliases: Vec<String> = ids.iter().filter(|i| **i != id).cloned().collect();
+        let status = if !fixes.is_empty() {
+            Status::Fixed
+        } else if wont_fix {
+            Status::WontFix
+        } else {
+            Status::Unfixed
+        };
+        let (severity, severity_source) = severity_of(pkg.kind.is_os(), group);
+        let mut kev = None;
+        let mut epss: Option<bosun_vulndb::Epss> = None;
+        for cve in &cves {
+            if kev.is_none() {
+                kev = self.db.kev(cve)?;
+            }
+            if let Some(e) = self.db.epss(cve)? {
+                if epss.is_none_or(|cur| e.score > cur.score) {
+                    epss = Some(e);
+                }
+            }
+        }
+        Ok(Finding {
+            id,
+            aliases,
+            package: PackageRef {
+                id: pkg.id.clone(),
+                name: pkg.name.clone(),
+                version: pkg.version.clone(),
+                kind: pkg.kind,
+                purl: pkg.purl.clone(),
+                locations: pkg.locations.clone(),
+            },
+            installed_version: pkg.version.clone(),
+            fixed_versions: fixes.into_iter().collect(),
+            status,
+            status_note: if status == Status::Fixed {
+                None
+            } else {
+                unfixed_note
+            },
+            severity,
+            severity_source,
+            scores,
+            kev,
+            epss,
+            summary,
+            references,
+            data_sources: sources.into_iter().collect(),
+            matched: MatchDetail {
+                kind: q.kind,
+                ecosystem: q.ecosystem.clone(),
+                name: q.name.clone(),
+                version: q.version.clone(),
+            },
+            suppressed: None,
+        })
+    }
+}
+
+/// Language packages an OS package installed are matched through it.
+/// Compiled binaries (Go, Rust) are not: the distro's advisories are about
+/// the program's own source, not the libraries linked into it.
+fn defers_to_owner(kind: PackageKind) -> bool {
+    !matches!(kind, PackageKind::GoModule | PackageKind::RustCrate)
+}
+
+/// The severity of a merged finding and what it came from. For OS packages
+/// the distribution's own rating comes first (it knows its builds), then the
+/// CVSS base scores, then a feed's label.
+fn severity_of(os: bool, group: &[&(Hit, Arc<Advisory>)]) -> (Severity, String) {
+    let distro = group
+        .iter()
+        .filter_map(|(h, _)| h.severity.map(|s| (s, h.source.clone())))
+        .max_by_key(|(s, _)| *s);
+    if os {
+        if let Some((s, src)) = &distro {
+            if *s != Severity::Unknown {
+                return (*s, format!("{src} urgency"));
+            }
+        }
+    }
+    let mut best: Option<(f64, String)> = None;
+    for kind in ["CVSS_V3", "CVSS_V4"] {
+        for (_, a) in group {
+            for s in a.scores.iter().filter(|s| s.kind == kind) {
+                if let Some(score) = s.base_score {
+                    if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                        best = Some((score, format!("{kind} {score:.1} ({})", a.source)));
+                    }
+                }
+            }
+        }
+        if let Some((score, src)) = best {
+            return (Severity::from_cvss_score(score), src);
+        }
+    }
+    if let Some((s, src)) = group
+        .iter()
+        .filter_map(|(_, a)| a.severity_label.map(|s| (s, a.source.clone())))
+        .max_by_key(|(s, _)| *s)
+    {
+        return (s, format!("{src} label"));
+    }
+    if let Some((s, src)) = distro {
+        return (s, format!("{src} urgency"));
+    }
+    (Severity::Unknown, "none".into())
+}
+
+fn first_line(s: &str) -> String {
+    let line = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut end = line.len().min(200);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_toolchain_versions() {
+        assert_eq!(go_toolchain_semver("go1.19").as_deref(), Some("1.19.0"));
+        assert_eq!(go_toolchain_semver("go1.19.8").as_deref(), Some("1.19.8"));
+        assert_eq!(
+            go_toolchain_semver("go1.21rc2").as_deref(),
+            Some("1.21.0-rc.2")
+        );
+        assert_eq!(
+            go_toolchain_semver("go1.22.1 X:boringcrypto").as_deref(),
+            Some("1.22.1")
+        );
+        assert_eq!(go_toolchain_semver("devel +abc"), None);
+        assert_eq!(go_toolchain_semver("go1..2"), None);
+    }
+
+    #[test]
+    fn maven_names_from_purls() {
+        assert_eq!(
+            maven_name("pkg:maven/org.yaml/snakeyaml@1.33").as_deref(),
+            Some("org.yaml:snakeyaml")
+        );
+        assert_eq!(maven_name("pkg:maven/snakeyaml@1.33"), None);
+        assert_eq!(
+            purl_name_with_namespace("pkg:composer/monolog/monolog@3.0", "composer").as_deref(),
+            Some("monolog/monolog")
+        );
+    }
+
+    #[test]
+    fn distro_ecosystems() {
+        let d = |id: &str, v: &str| Distro {
+            id: id.into(),
+            version_id: Some(v.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            os_ecosystem(&d("debian", "12")).as_deref(),
+            Some("Debian:12")
+        );
+        assert_eq!(
+            os_ecosystem(&d("alpine", "3.18.4")).as_deref(),
+            Some("Alpine:v3.18")
+        );
+        assert_eq!(
+            os_ecosystem(&d("ubuntu", "22.04")).as_deref(),
+            Some("Ubuntu:22.04")
+        );
+        assert_eq!(os_ecosystem(&d("plan9", "4")), None);
+    }
+}

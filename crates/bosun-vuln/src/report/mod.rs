@@ -1,0 +1,356 @@
+//! The renderings of a scan [`Report`]: a terminal table, bosun's own JSON
+//! (`bosun-scan/1`, see JSON-FORMAT.md), SARIF 2.1.0 for code scanning and
+//! CycloneDX 1.6 (the SBOM with its `vulnerabilities`).
+//!
+//! Every string in a report comes from advisory feeds or image metadata and
+//! may be hostile: the table strips control and bidirectional-override
+//! characters and bounds lengths; the JSON formats keep the text (serde
+//! escapes it) but one-line fields (titles, messages) are cleaned the same way.
+
+mod cyclonedx;
+mod json;
+mod sarif;
+mod table;
+
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+
+use bosun_vulndb::Severity;
+
+use crate::finding::{Finding, Report};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("unknown report format {0:?} (expected table, json, sarif or cyclonedx-json)")]
+    UnknownFormat(String),
+    #[error("rendering the SBOM part of the report")]
+    Sbom(#[from] bosun_sbom::SbomError),
+    #[error("the CycloneDX SBOM writer gave {0}, not a JSON object")]
+    NotAnObject(&'static str),
+    #[error("encoding the report as JSON")]
+    Json(#[from] serde_json::Error),
+    #[error("writing the report")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+    CycloneDxJson,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::CycloneDxJson,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::CycloneDxJson => "cyclonedx-json",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = ReportError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| ReportError::UnknownFormat(s.chars().take(64).collect()))
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// ANSI colour by severity in the table; ignored by the JSON formats.
+    pub color: bool,
+    /// Indent JSON output.
+    pub pretty: bool,
+    /// Terminal width for the table (titles are cut to fit); None: a fixed
+    /// title length.
+    pub width: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            pretty: true,
+            width: None,
+        }
+    }
+}
+
+/// Render `report` in `format`.
+pub fn write(
+    report: &Report,
+    format: Format,
+    opts: &Options,
+    w: &mut dyn Write,
+) -> Result<(), ReportError> {
+    match format {
+        Format::Table => table::write(report, opts, w),
+        Format::Json => json::write(report, opts, w),
+        Format::Sarif => sarif::write(report, opts, w),
+        Format::CycloneDxJson => cyclonedx::write(report, opts, w),
+    }
+}
+
+/// Severities from most to least severe, the order counts are shown in.
+pub(crate) const SEVERITIES: [Severity; 6] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Negligible,
+    Severity::Unknown,
+];
+
+/// How many findings have each severity, in [`SEVERITIES`] order.
+pub(crate) fn counts(findings: &[Finding]) -> [usize; 6] {
+    let mut n = [0; 6];
+    for f in findings {
+        if let Some(i) = SEVERITIES.iter().position(|s| *s == f.severity) {
+            n[i] += 1;
+        }
+    }
+    n
+}
+
+/// Findings in the documented order (most severe first, then package name,
+/// version and id, then vulnerability id), whatever order the report has:
+/// the same report always renders the same bytes.
+pub(crate) fn ordered(findings: &[Finding]) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = findings.iter().collect();
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.package.id.cmp(&b.package.id))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    v
+}
+
+/// Advisory text for a place that wants one line: terminal escape
+/// sequences (CSI `ESC [ ... m`, OSC `ESC ] ... BEL`) are dropped whole,
+/// other control characters (newlines) become spaces, runs of spaces
+/// collapse, characters that reorder or hide text (bidi overrides,
+/// zero-width) are dropped, and at most `max` characters are kept (`...`
+/// marks a cut). Reading stops once `max` is reached, so a 1 MB summary costs
+/// no more than a short one.
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    let mut space = false;
+    let mut cut = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                match chars.next_if(|c| *c == '[' || *c == ']') {
+                    Some('[') => skip_csi(&mut chars),
+                    Some(_) => skip_osc(&mut chars),
+                    // Two-character escapes (`ESC c`, `ESC 7`...).
+                    None => {
+                        chars.next();
+                    }
+                }
+                continue;
+            }
+            '\u{9b}' => {
+                skip_csi(&mut chars);
+                continue;
+            }
+            '\u{9d}' => {
+                skip_osc(&mut chars);
+                continue;
+            }
+            _ => {}
+        }
+        if c.is_control() || c.is_whitespace() {
+            space = n > 0;
+            continue;
+        }
+        if is_invisible(c) {
+            continue;
+        }
+        if n + 1 + usize::from(space) > max {
+            cut = true;
+            break;
+        }
+        if space {
+            out.push(' ');
+            n += 1;
+            space = false;
+        }
+        out.push(c);
+        n += 1;
+    }
+    if cut {
+        while n + 3 > max && out.pop().is_some() {
+            n -= 1;
+        }
+        out.truncate(out.trim_end().len());
+        out.push_str("...");
+    }
+    out
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// Past a CSI sequence's parameter and intermediate bytes and its final
+/// byte; a character that cannot be part of one ends it unconsumed.
+fn skip_csi(chars: &mut Chars<'_>) {
+    while chars
+        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
+        .is_some()
+    {}
+    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+}
+
+/// Past an OSC string: up to BEL or ST (`ESC \\`), or any other control
+/// character, which is left for the caller.
+fn skip_osc(chars: &mut Chars<'_>) {
+    while let Some(c) = chars.next_if(|c| !c.is_control() || *c == '\u{7}') {
+        if c == '\u{7}' {
+            return;
+        }
+    }
+    if chars.next_if_eq(&'\u{1b}').is_some() {
+        chars.next_if_eq(&'\\');
+    }
+}
+
+/// Format characters that change how a terminal or browser shows the text
+/// around them ("Trojan Source"): bidi embeddings, overrides and isolates,
+/// zero-width characters, the BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A URL from advisory data that may go into a `format: uri` field:
+/// http(s), printable ASCII with no characters URIs forbid.
+pub(crate) fn plain_url(s: &str) -> Option<&str> {
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > "https://".len()
+        && s.len() <= 2048
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b));
+    ok.then_some(s)
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, for ids
+/// put into URLs.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Where a vulnerability id is published, by its prefix: (source name, URL).
+pub(crate) fn id_source(id: &str) -> (&'static str, String) {
+    let e = encode_component(id);
+    let upper = id.to_ascii_uppercase();
+    if upper.starts_with("CVE-") {
+        ("NVD", format!("https://nvd.nist.gov/vuln/detail/{e}"))
+    } else if upper.starts_with("GHSA-") {
+        (
+            "GitHub Advisory Database",
+            format!("https://github.com/advisories/{e}"),
+        )
+    } else if ["DSA-", "DLA-", "DTSA-", "TEMP-"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+    {
+        (
+            "Debian Security Tracker",
+            format!("https://security-tracker.debian.org/tracker/{e}"),
+        )
+    } else {
+        ("OSV", format!("https://osv.dev/vulnerability/{e}"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>().unwrap(), f);
+            assert_eq!(f.to_string(), f.name());
+        }
+        assert!("cyclonedx".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn one_line_cleans_and_cuts() {
+        assert_eq!(one_line("a\n\tb\u{1b}[1;31m  c ", 80), "a b c");
+        assert_eq!(
+            one_line("x\u{1b}]8;;http://e\u{7}y\u{1b}]0;t\u{1b}\\z\u{9b}2Jw", 80),
+            "xyzw"
+        );
+        assert_eq!(one_line("a\u{1b}cb\u{1b}", 80), "ab");
+        assert_eq!(one_line("a\u{1b}[31\nb", 80), "a b");
+        assert_eq!(one_line("x\u{202E}y\u{200B}z", 80), "xyz");
+        assert_eq!(one_line("abcdefghij", 10), "abcdefghij");
+        assert_eq!(one_line("abcdefghijk", 10), "abcdefg...");
+        assert_eq!(one_line("ab  \n", 2), "ab");
+        assert_eq!(one_line(&"é".repeat(1 << 20), 20).chars().count(), 20);
+        assert_eq!(one_line("", 5), "");
+    }
+
+    #[test]
+    fn plain_url_rejects_hostile_references() {
+        assert!(plain_url("https://example.com/a?b=c#d").is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "https://a b",
+            "https://x/\u{1b}",
+            "https://",
+            "ftp://x",
+        ] {
+            assert!(plain_url(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn id_sources() {
+        assert_eq!(
+            id_source("CVE-2021-1").1,
+            "https://nvd.nist.gov/vuln/detail/CVE-2021-1"
+        );
+        assert_eq!(
+            id_source("PYSEC-1/x").1,
+            "https://osv.dev/vulnerability/PYSEC-1%2Fx"
+        );
+        assert_eq!(id_source("DSA-5532-1").0, "Debian Security Tracker");
+    }
+}
