@@ -1,0 +1,2 @@
+//! Signing and verification, interoperable with cosign and the Sigstore
+//! clients.
