@@ -291,12 +291,13 @@ impl Package {
         let ns_os = distro.map(|d| d.id.as_str());
         match (&self.kind, &self.metadata) {
             (PackageKind::Deb, PackageMetadata::Dpkg(m)) => {
-                let upstream = if m.source != self.name {
-                    if m.source_version != self.version {
-                        format!("{}@{}", m.source, m.source_version)
-                    } else {
-                        m.source.clone()
-                    }
+                // The source version matters even when the names agree
+                // (binary-only rebuilds: bash 5.2.15-2+b13 from 5.2.15-2):
+                // Debian's advisories are by source version.
+                let upstream = if m.source_version != self.version && !m.source_version.is_empty() {
+                    format!("{}@{}", m.source, m.source_version)
+                } else if m.source != self.name {
+                    m.source.clone()
                 } else {
                     String::new()
                 };

@@ -108,6 +108,15 @@ pub struct Finding {
     pub summary: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub references: Vec<String>,
+    /// CWE ids (`CWE-79`) the advisories name.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub cwes: Vec<String>,
+    /// The earliest publication and latest modification among the merged
+    /// advisories (RFC 3339, as published).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub modified: Option<String>,
     /// The database sources the merged advisories came from.
     pub data_sources: Vec<String>,
     #[serde(rename = "match")]

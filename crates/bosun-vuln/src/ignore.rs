@@ -530,6 +530,9 @@ pub(crate) mod tests {
             epss: None,
             summary: None,
             references: vec![],
+            cwes: Vec::new(),
+            published: None,
+            modified: None,
             data_sources: vec!["test".into()],
             matched: MatchDetail {
                 kind: MatchKind::ExactPackage,

@@ -557,6 +557,9 @@ impl<'db> Matcher<'db> {
         let mut references: Vec<String> = Vec::new();
         let mut scores = Vec::new();
         let mut summary: Option<String> = None;
+        let mut cwes: BTreeSet<String> = BTreeSet::new();
+        let mut published: Option<&str> = None;
+        let mut modified: Option<&str> = None;
         let mut unfixed_note: Option<String> = None;
         let mut wont_fix = false;
         for (h, a) in group {
@@ -574,6 +577,14 @@ impl<'db> Matcher<'db> {
                 if !scores.contains(s) {
                     scores.push(s.clone());
                 }
+            }
+            cwes.extend(a.cwes.iter().cloned());
+            // RFC 3339 UTC strings order as their times do.
+            if let Some(p) = a.published.as_deref() {
+                published = Some(published.map_or(p, |cur| cur.min(p)));
+            }
+            if let Some(m) = a.modified.as_deref().filter(|m| !m.starts_with("0001-")) {
+                modified = Some(modified.map_or(m, |cur| cur.max(m)));
             }
             if summary.is_none() {
                 summary = a
@@ -645,6 +656,11 @@ impl<'db> Matcher<'db> {
             epss,
             summary,
             references,
+            cwes: cwes.into_iter().collect(),
+            published: published
+                .filter(|p| !p.starts_with("0001-"))
+                .map(str::to_string),
+            modified: modified.map(str::to_string),
             data_sources: sources.into_iter().collect(),
             matched: MatchDetail {
                 kind: q.kind,

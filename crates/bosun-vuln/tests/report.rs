@@ -132,6 +132,9 @@ fn finding(p: &Package, id: &str, severity: Severity) -> Finding {
         epss: None,
         summary: None,
         references: Vec::new(),
+        cwes: Vec::new(),
+        published: None,
+        modified: None,
         data_sources: vec!["osv-PyPI".into()],
         matched: MatchDetail {
             kind: MatchKind::ExactPackage,

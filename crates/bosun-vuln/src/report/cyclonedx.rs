@@ -172,6 +172,23 @@ fn vulnerability(f: &Finding, bom_ref: String) -> Value {
     if let Some(s) = &f.summary {
         v.insert("description".into(), json!(s));
     }
+    let cwes: Vec<u32> = f
+        .cwes
+        .iter()
+        .filter_map(|c| c.strip_prefix("CWE-").and_then(|n| n.parse().ok()))
+        .collect();
+    if !cwes.is_empty() {
+        v.insert("cwes".into(), json!(cwes));
+    }
+    for (key, value) in [("published", &f.published), ("updated", &f.modified)] {
+        if let Some(t) = value
+            .as_deref()
+            .and_then(bosun_core::time::parse_rfc3339)
+            .and_then(bosun_core::time::rfc3339)
+        {
+            v.insert(key.into(), json!(t));
+        }
+    }
     if let Some(r) = recommendation(f) {
         v.insert("recommendation".into(), json!(r));
     }

@@ -1,0 +1,651 @@
+//! `bosun scan` and `bosun db` as users run them, against a database
+//! imported from ../shared/vulndata.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use bosun_testutil::schema::{errors, validator};
+use serde_json::Value;
+
+fn bosun(cache: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bosun"));
+    c.env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("BOSUN_CACHE_DIR")
+        .env_remove("BOSUN_DB_MAX_AGE")
+        .arg("--cache-dir")
+        .arg(cache);
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// A cache directory holding a database imported from all of
+/// ../shared/vulndata, shared by the tests of this binary.
+fn cache() -> Option<&'static Path> {
+    static CACHE: OnceLock<Option<tempfile::TempDir>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            let vulndata = bosun_testutil::shared("vulndata")?;
+            let dir = tempfile::tempdir().unwrap();
+            let out = bosun(dir.path())
+                .args(["db", "import"])
+                .arg(&vulndata)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "import failed: {}", stderr(&out));
+            Some(dir)
+        })
+        .as_ref()
+        .map(|d| d.path())
+}
+
+fn image(name: &str) -> Option<String> {
+    bosun_testutil::fixture(&format!("images/oci/{name}")).map(|p| format!("oci:{}", p.display()))
+}
+
+fn scan_json(cache: &Path, target: &str, extra: &[&str]) -> (Value, Output) {
+    let out = bosun(cache)
+        .args(["scan", target, "-f", "json", "--fail-on", "none"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "scan {target}: {}", stderr(&out));
+    (serde_json::from_slice(&out.stdout).unwrap(), out)
+}
+
+/// (package name, version, purl, id, aliases, fixed) of every finding.
+fn finding_set(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {} {}",
+                f["package"]["name"],
+                f["package"]["version"],
+                f["package"]["purl"],
+                f["id"],
+                f["aliases"],
+                f["fixed_versions"]
+            )
+        })
+        .collect()
+}
+
+fn has_finding(report: &Value, package: &str, id: &str) -> bool {
+    report["findings"].as_array().unwrap().iter().any(|f| {
+        f["package"]["name"] == package
+            && (f["id"] == id
+                || f["aliases"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == id)))
+    })
+}
+
+#[test]
+fn status_reports_what_was_imported() {
+    let Some(cache) = cache() else { return };
+    let out = bosun(cache)
+        .args(["db", "status", "--json", "--verify"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources: Vec<&str> = v["metadata"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        sources.contains(&"osv-PyPI")
+            && sources.contains(&"osv-Debian")
+            && sources.contains(&"kev"),
+        "{sources:?}"
+    );
+    assert_eq!(v["counts"]["kev"], 1404);
+    assert_eq!(v["verified"], true);
+    // Each source's hash is the hash of the file it was built from.
+    let pypi = v["metadata"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "osv-PyPI")
+        .unwrap();
+    let zip = std::fs::read(bosun_testutil::shared("vulndata/osv/PyPI/all.zip").unwrap()).unwrap();
+    use sha2::Digest as _;
+    assert_eq!(pypi["sha256"], hex::encode(sha2::Sha256::digest(&zip)));
+    // Text form too.
+    let out = bosun(cache).args(["db", "status"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("osv-PyPI") && text.contains("1404 KEV entries"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exit_codes_gate_on_severity() {
+    let (Some(cache), Some(img)) = (cache(), image("python-app")) else {
+        return;
+    };
+    // Findings at or above the default threshold (any severity): 1.
+    let out = bosun(cache)
+        .args(["scan", &img, "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let severities: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap().to_string())
+        .collect();
+    assert!(severities.contains("HIGH"), "{severities:?}");
+    // No CRITICAL in python-app's data: --fail-on critical passes.
+    assert!(!severities.contains("CRITICAL"));
+    let out = bosun(cache)
+        .args(["scan", &img, "-f", "json", "--fail-on", "critical"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = bosun(cache)
+        .args(["scan", &img, "-f", "json", "--fail-on", "high"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    // --severity filters what is shown (and so what gates).
+    let (shown, _) = scan_json(cache, &img, &["--severity", "HIGH"]);
+    assert!(
+        shown["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "HIGH")
+    );
+    assert!(!shown["findings"].as_array().unwrap().is_empty());
+    // Errors are 2, distinct from findings.
+    let out = bosun(cache)
+        .args(["scan", "oci:/nonexistent/image"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    let out = bosun(cache)
+        .args(["scan", &img, "--fail-on", "bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("unknown severity"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn known_findings_and_no_fixed_versions_reported() {
+    let Some(cache) = cache() else { return };
+    let Some(py) = image("python-app") else {
+        return;
+    };
+    let (r, _) = scan_json(cache, &py, &[]);
+    assert!(has_finding(&r, "urllib3", "CVE-2021-33503"));
+    assert!(has_finding(&r, "Django", "CVE-2019-12308"));
+    // openssl through its source package, with the DSA and its CVEs.
+    assert!(has_finding(&r, "libssl3", "DSA-6015-1"));
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["package"]["name"] == "libssl3")
+        .unwrap();
+    assert_eq!(f["match"]["kind"], "source-package");
+    assert_eq!(f["match"]["name"], "openssl");
+    assert_eq!(f["match"]["ecosystem"], "Debian:12");
+    // --ignore-unfixed keeps only findings with a fix.
+    let (fixed_only, _) = scan_json(cache, &py, &["--ignore-unfixed"]);
+    assert!(
+        fixed_only["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "fixed")
+    );
+
+    let Some(node) = image("node-app") else {
+        return;
+    };
+    let (r, _) = scan_json(cache, &node, &[]);
+    assert!(
+        has_finding(&r, "lodash", "CVE-2020-8203")
+            || has_finding(&r, "lodash", "GHSA-p6mc-m468-83gw")
+    );
+    assert!(has_finding(&r, "minimist", "CVE-2021-44906"));
+    // KEV is attached where the CVE is in the catalogue.
+    let Some(java) = image("java-app") else {
+        return;
+    };
+    let (r, _) = scan_json(cache, &java, &[]);
+    assert!(has_finding(&r, "org.yaml:snakeyaml", "CVE-2022-1471"));
+}
+
+#[test]
+fn sarif_and_cyclonedx_outputs_validate() {
+    let (Some(cache), Some(img)) = (cache(), image("python-app")) else {
+        return;
+    };
+    for (format, schema) in [
+        ("sarif", "sarif-2.1.0.schema.json"),
+        ("cyclonedx-json", "cyclonedx-1.6.schema.json"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("out");
+        let out = bosun(cache)
+            .args(["scan", &img, "-f", format, "--fail-on", "none", "-o"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        if let Some(v) = validator(schema) {
+            let errs = errors(&v, &doc);
+            assert!(errs.is_empty(), "{format}: {}", errs.join("\n"));
+        }
+        if format == "cyclonedx-json" {
+            let vulns = doc["vulnerabilities"].as_array().unwrap();
+            assert!(vulns.len() >= 50, "{} vulnerabilities", vulns.len());
+            let refs: BTreeSet<&str> = doc["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c["bom-ref"].as_str())
+                .collect();
+            for v in vulns {
+                for a in v["affects"].as_array().unwrap() {
+                    assert!(
+                        refs.contains(a["ref"].as_str().unwrap()),
+                        "dangling affects {a}"
+                    );
+                }
+            }
+        } else {
+            assert!(doc["runs"][0]["results"].as_array().unwrap().len() >= 50);
+        }
+    }
+}
+
+/// Scanning bosun's own SBOM of an image (any of its formats) gives exactly
+/// the findings of scanning the image.
+#[test]
+fn own_sboms_scan_like_the_image() {
+    let Some(cache) = cache() else { return };
+    for name in [
+        "python-app",
+        "debian-minbase",
+        "go-binary",
+        "java-app",
+        "node-app",
+        "rust-binary",
+    ] {
+        let Some(img) = image(name) else { return };
+        let (direct, _) = scan_json(cache, &img, &[]);
+        let want = finding_set(&direct);
+        assert!(!want.is_empty(), "{name} has findings");
+        let tmp = tempfile::tempdir().unwrap();
+        let mut args = vec!["sbom".to_string(), img.clone()];
+        for f in ["cyclonedx-json", "spdx-json", "json"] {
+            args.push("-o".into());
+            args.push(format!("{f}={}", tmp.path().join(f).display()));
+        }
+        let out = bosun(cache).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        for f in ["cyclonedx-json", "spdx-json", "json"] {
+            let target = format!("sbom:{}", tmp.path().join(f).display());
+            let (via, _) = scan_json(cache, &target, &[]);
+            let got = finding_set(&via);
+            let missing: Vec<_> = want.difference(&got).collect();
+            let extra: Vec<_> = got.difference(&want).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{name} via {f}: missing {missing:#?} extra {extra:#?}"
+            );
+        }
+    }
+}
+
+/// Syft's and Trivy's SBOMs of debian-minbase and python-app find what the
+/// image scan finds (OS packages through their source package included).
+#[test]
+fn syft_and_trivy_sboms_are_scanned() {
+    let Some(cache) = cache() else { return };
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bosun-sbom/tests/data");
+    for name in ["debian-minbase", "python-app"] {
+        let Some(img) = image(name) else { return };
+        let (direct, _) = scan_json(cache, &img, &[]);
+        let key = |r: &Value| -> BTreeSet<String> {
+            // Tools differ in name case (Syft writes PyPI names lowercased).
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {}",
+                        f["package"]["name"].as_str().unwrap().to_lowercase(),
+                        f["package"]["version"],
+                        f["id"]
+                    )
+                })
+                .collect()
+        };
+        let want = key(&direct);
+        for tool in ["syft", "trivy"] {
+            for fmt in ["cdx", "spdx"] {
+                let base = data.join(format!("{tool}-{name}.{fmt}.json"));
+                let gz = data.join(format!("{tool}-{name}.{fmt}.json.gz"));
+                let tmp = tempfile::tempdir().unwrap();
+                let file = if base.is_file() {
+                    base
+                } else {
+                    let out = Command::new("gzip").arg("-dc").arg(&gz).output().unwrap();
+                    let p = tmp.path().join("sbom.json");
+                    std::fs::File::create(&p)
+                        .unwrap()
+                        .write_all(&out.stdout)
+                        .unwrap();
+                    p
+                };
+                let (via, _) = scan_json(cache, &format!("sbom:{}", file.display()), &[]);
+                let got = key(&via);
+                let missing: Vec<_> = want.difference(&got).collect();
+                let extra: Vec<_> = got.difference(&want).collect();
+                assert!(
+                    missing.is_empty() && extra.is_empty(),
+                    "{tool} {fmt} {name}: missing {missing:#?} extra {extra:#?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ignore_file_and_vex_suppress() {
+    let (Some(cache), Some(img)) = (cache(), image("python-app")) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let ignore = tmp.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - id: CVE-2021-33503\n    package: urllib3\n    reason: not reachable\n  - id: CVE-2019-12308\n    reason: expired\n    expires: 2001-01-01\n  - id: CVE-1999-0001\n    reason: matches nothing\n",
+    )
+    .unwrap();
+    let (r, out) = scan_json(cache, &img, &["--ignore-file", ignore.to_str().unwrap()]);
+    assert!(!has_finding(&r, "urllib3", "CVE-2021-33503"));
+    let suppressed = r["suppressed"].as_array().unwrap();
+    assert!(
+        suppressed
+            .iter()
+            .any(|f| f["id"] == "CVE-2021-33503" && f["suppressed"]["reason"] == "not reachable")
+    );
+    // The expired entry no longer applies, and says so; the unused one is stale.
+    assert!(has_finding(&r, "Django", "CVE-2019-12308"));
+    let kinds: Vec<&str> = r["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"expired-ignore") && kinds.contains(&"stale-ignore"),
+        "{kinds:?}"
+    );
+    assert!(stderr(&out).contains("CVE-1999-0001"), "{}", stderr(&out));
+
+    let vex = tmp.path().join("vex.json");
+    std::fs::write(
+        &vex,
+        r#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex/1","author":"test","timestamp":"2024-01-01T00:00:00Z","version":1,
+           "statements":[{"vulnerability":{"name":"CVE-2023-43804"},"products":[{"@id":"pkg:pypi/urllib3@1.24.1"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path"}]}"#,
+    )
+    .unwrap();
+    let (r, _) = scan_json(cache, &img, &["--vex", vex.to_str().unwrap()]);
+    assert!(!has_finding(&r, "urllib3", "CVE-2023-43804"));
+    let s = r["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CVE-2023-43804")
+        .unwrap();
+    assert_eq!(s["suppressed"]["by"], "vex");
+    assert!(
+        s["suppressed"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("vulnerable_code_not_in_execute_path")
+    );
+    // A bad VEX document is an error, not silently ignored.
+    std::fs::write(&vex, "{\"@context\":1}").unwrap();
+    let out = bosun(cache)
+        .args(["scan", &img, "--vex", vex.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn missing_and_damaged_databases_are_clear_errors() {
+    let Some(img) = image("debian-minbase") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bosun(tmp.path()).args(["scan", &img]).output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("no vulnerability database")
+            && stderr(&out).contains("bosun db update"),
+        "{}",
+        stderr(&out)
+    );
+
+    let Some(cache) = cache() else { return };
+    let good = std::fs::read(cache.join("db/vuln.db")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("db")).unwrap();
+    std::fs::write(tmp.path().join("db/vuln.db"), &good[..good.len() / 3]).unwrap();
+    let out = bosun(tmp.path()).args(["scan", &img]).output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+}
+
+#[test]
+fn stale_database_warns() {
+    let (Some(cache), Some(img)) = (cache(), image("debian-minbase")) else {
+        return;
+    };
+    // Built "now" by the import: a 1-second limit after a pause makes it stale.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = bosun(cache)
+        .args(["scan", &img, "--fail-on", "none", "--db-max-age", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0);
+    assert!(
+        stderr(&out).contains("run `bosun db update`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bosun(cache)
+        .args(["scan", &img, "--fail-on", "none"])
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&out).contains("bosun db update"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A tiny HTTP server for a directory: python's http.server, which answers
+/// If-Modified-Since with 304 like the real mirrors.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = bosun_testutil::registry::free_port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Server { child, port }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn update_from_a_mirror_is_conditional_and_keeps_the_old_db_on_bad_feeds() {
+    let Some(vulndata) = bosun_testutil::shared("vulndata") else {
+        return;
+    };
+    let Some(img) = image("node-app") else { return };
+    let mirror = tempfile::tempdir().unwrap();
+    for p in [
+        "osv/npm/all.zip",
+        "osv/Maven/all.zip",
+        "kev/known_exploited_vulnerabilities.json",
+    ] {
+        let dst = mirror.path().join(p);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(vulndata.join(p), &dst).unwrap();
+    }
+    let server = Server::start(mirror.path());
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let cache = tempfile::tempdir().unwrap();
+    let update = || {
+        bosun(cache.path())
+            .args([
+                "db",
+                "update",
+                "--mirror",
+                &url,
+                "--only",
+                "osv-npm,osv-Maven,kev",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = update();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("database built"), "{}", stderr(&out));
+    let (r, _) = scan_json(cache.path(), &img, &[]);
+    assert!(has_finding(&r, "minimist", "CVE-2021-44906"));
+
+    // Nothing changed: every feed answers 304, no rebuild.
+    let out = update();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("osv-npm: up to date") && stderr(&out).contains("database unchanged"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A damaged feed on the mirror: that source fails, the old copy and the
+    // database stay, scans still work.
+    let before = std::fs::read(cache.path().join("db/vuln.db")).unwrap();
+    let zip = mirror.path().join("osv/npm/all.zip");
+    let bytes = std::fs::read(&zip).unwrap();
+    std::fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+    // Make sure the mtime moves past the stored Last-Modified (1 s resolution).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+    let out = update();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("osv-npm"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(cache.path().join("db/vuln.db")).unwrap(),
+        before
+    );
+    let (r, _) = scan_json(cache.path(), &img, &[]);
+    assert!(has_finding(&r, "minimist", "CVE-2021-44906"));
+    drop(server);
+}
+
+/// A CycloneDX SBOM naming log4j-core 2.14.1: Log4Shell is found, rated
+/// CRITICAL from its CVSS vector, and flagged as known exploited (KEV).
+#[test]
+fn log4shell_from_an_sbom_is_critical_and_in_kev() {
+    let Some(cache) = cache() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let sbom = tmp.path().join("log4j.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "components":[{"type":"library","bom-ref":"log4j","group":"org.apache.logging.log4j","name":"log4j-core","version":"2.14.1",
+                           "purl":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}]}"#,
+    )
+    .unwrap();
+    let target = format!("sbom:{}", sbom.display());
+    let (r, _) = scan_json(cache, &target, &[]);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CVE-2021-44228")
+        .unwrap_or_else(|| panic!("no Log4Shell in {r}"));
+    assert_eq!(f["severity"], "CRITICAL");
+    assert!(
+        f["severity_source"]
+            .as_str()
+            .unwrap()
+            .starts_with("CVSS_V3 10.0"),
+        "{}",
+        f["severity_source"]
+    );
+    assert_eq!(f["kev"]["cve"], "CVE-2021-44228");
+    assert!(
+        f["fixed_versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "2.15.0")
+    );
+    let out = bosun(cache)
+        .args(["scan", &target, "--fail-on", "critical", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+}
