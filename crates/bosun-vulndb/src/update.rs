@@ -54,6 +54,7 @@ pub fn update(
     now: i64,
 ) -> Result<UpdateReport, UpdateError> {
     let _lock = lock(db_dir)?;
+    remove_leftovers(db_dir);
     let feeds_dir = feed_dir(db_dir);
     let feeds: Vec<(String, Result<Outcome, FetchError>)> = std::thread::scope(|s| {
         // A few downloads at once: most time is waiting on the network.
@@ -97,6 +98,7 @@ pub fn import(
     now: i64,
 ) -> Result<UpdateReport, UpdateError> {
     let _lock = lock(db_dir)?;
+    remove_leftovers(db_dir);
     let results = fetch::import(src, &feed_dir(db_dir), fetcher)?;
     let built = rebuild_if_needed(db_dir, now)?;
     Ok(UpdateReport {
@@ -152,6 +154,32 @@ fn present_feeds(feeds_dir: &Path) -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|p| FeedMeta::load(feeds_dir, &p).map(|m| (p, m.sha256)))
         .collect()
+}
+
+/// Partial downloads and builds of a process that was killed. Every writer
+/// holds the update lock, so under it any such file is an orphan.
+fn remove_leftovers(db_dir: &Path) {
+    fn sweep(dir: &Path, depth: u32) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() && depth < 3 {
+                sweep(&path, depth + 1);
+            } else if ft.is_file()
+                && ((name.starts_with(".bosun-") && name.ends_with(".part"))
+                    || name.starts_with(".vuln.db.new-"))
+            {
+                tracing::info!("removing {} left by an interrupted update", path.display());
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    sweep(db_dir, 0);
 }
 
 /// One update at a time per directory; readers never wait.

@@ -649,3 +649,105 @@ fn log4shell_from_an_sbom_is_critical_and_in_kev() {
         .unwrap();
     assert_eq!(code(&out), 1);
 }
+
+/// `db update` killed in the middle of a download: the old database stays
+/// usable, and the next update clears what the killed one left.
+#[test]
+fn killed_update_leaves_the_old_database() {
+    use std::io::{BufRead, BufReader};
+    let Some(vulndata) = bosun_testutil::shared("vulndata") else {
+        return;
+    };
+    let Some(img) = image("node-app") else { return };
+    let cache = tempfile::tempdir().unwrap();
+    let out = bosun(cache.path())
+        .args(["db", "import"])
+        .arg(&vulndata)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = std::fs::read(cache.path().join("db/vuln.db")).unwrap();
+
+    // A server that promises a large zip, sends part of it, then stalls.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            while r.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50000000\r\n\r\n");
+            let _ = s.write_all(&[b'P'; 65536]);
+            let _ = s.flush();
+            let _ = started_tx.send(());
+            std::thread::sleep(std::time::Duration::from_secs(30));
+        }
+    });
+    let mut child = bosun(cache.path())
+        .args([
+            "db",
+            "update",
+            "--mirror",
+            &format!("http://127.0.0.1:{port}"),
+            "--only",
+            "osv-npm",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    started_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(
+        std::fs::read(cache.path().join("db/vuln.db")).unwrap(),
+        before,
+        "database untouched"
+    );
+    let (r, _) = scan_json(cache.path(), &img, &[]);
+    assert!(has_finding(&r, "minimist", "CVE-2021-44906"));
+    let leftovers = |dir: &Path| -> usize {
+        walk(dir)
+            .iter()
+            .filter(|p| p.file_name().unwrap().to_string_lossy().ends_with(".part"))
+            .count()
+    };
+    assert_eq!(
+        leftovers(cache.path()),
+        1,
+        "the killed download's partial file"
+    );
+    // The next update (here: one that fails to connect) sweeps it away.
+    let out = bosun(cache.path())
+        .args([
+            "db",
+            "update",
+            "--mirror",
+            "http://127.0.0.1:9",
+            "--only",
+            "osv-npm",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert_eq!(leftovers(cache.path()), 0);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
