@@ -239,6 +239,13 @@ def pkg_key(name, kind):
     return name
 
 
+def version_key(name, version):
+    # Go toolchains: bosun keeps the binary's `go1.19`, Trivy writes `v1.19`.
+    if name == "stdlib":
+        return re.sub(r"^(go|v)", "", version)
+    return version
+
+
 def bosun_findings(path):
     with open(path) as f:
         doc = json.load(f)
@@ -247,7 +254,8 @@ def bosun_findings(path):
         p = fi["package"]
         # Maven packages are compared by group:artifact, Trivy's PkgName.
         name = fi["match"]["name"] if p["kind"] == "java" else p["name"]
-        out.append({"package": pkg_key(name, p["kind"]), "version": fi["installed_version"],
+        out.append({"package": pkg_key(name, p["kind"]),
+                    "version": version_key(name, fi["installed_version"]),
                     "ids": sorted({fi["id"], *fi.get("aliases", [])}), "id": fi["id"],
                     "kind": p["kind"], "match": fi["match"],
                     "paths": sorted({loc["path"] for loc in p.get("locations", [])})})
@@ -261,7 +269,8 @@ def trivy_findings(path):
     for r in doc.get("Results") or []:
         for v in r.get("Vulnerabilities") or []:
             rows.append({"package": pkg_key(v["PkgName"], r.get("Type")),
-                         "version": v["InstalledVersion"], "id": v["VulnerabilityID"],
+                         "version": version_key(v["PkgName"], v["InstalledVersion"]),
+                         "id": v["VulnerabilityID"],
                          "type": r.get("Type"), "path": v.get("PkgPath") or r.get("Target")})
     return rows
 
