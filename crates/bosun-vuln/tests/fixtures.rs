@@ -209,3 +209,45 @@ fn rpm_and_secrets_have_nothing_to_match() {
     check("rpm");
     check("secrets");
 }
+
+/// A language package an OS package installed is matched once, through the
+/// OS package: mark python-app's urllib3 as owned by a deb and its PyPI
+/// findings go, while every other package keeps its own.
+#[test]
+fn os_owned_language_packages_defer_to_the_owner() {
+    let Some(path) = db_path() else { return };
+    let Some(dir) = bosun_testutil::fixture("images/oci/python-app") else {
+        return;
+    };
+    let db = Db::open(path).unwrap();
+    let target = Target::parse(&format!("oci:{}", dir.display())).unwrap();
+    let mut sbom = bosun_scan::to_sbom(
+        bosun_scan::scan(&target, &ScanOptions::default(), &Quiet).unwrap(),
+        0,
+    );
+    let (before, _) = Matcher::new(&db).match_sbom(&sbom).unwrap();
+    let urllib3 = sbom
+        .packages
+        .iter()
+        .find(|p| p.name == "urllib3")
+        .unwrap()
+        .id
+        .clone();
+    let owner = sbom
+        .packages
+        .iter()
+        .find(|p| p.kind == PackageKind::Deb)
+        .unwrap()
+        .id
+        .clone();
+    assert!(before.iter().any(|f| f.package.id == urllib3));
+    sbom.relationships.push(bosun_core::Relationship {
+        from: urllib3.clone(),
+        to: owner,
+        kind: bosun_core::RelationshipKind::OwnedBy,
+    });
+    let (after, _) = Matcher::new(&db).match_sbom(&sbom).unwrap();
+    assert!(!after.iter().any(|f| f.package.id == urllib3));
+    let others = |fs: &[Finding]| fs.iter().filter(|f| f.package.id != urllib3).count();
+    assert_eq!(others(&before), others(&after));
+}
