@@ -66,7 +66,12 @@ pub(crate) fn content_uuid(sbom: &Sbom, salt: &str) -> Result<String, SbomError>
     hasher.update(salt.as_bytes());
     hasher.update(&[0]);
     serde_json::to_writer(&mut hasher, sbom)?;
-    let digest = hasher.finish();
+    Ok(uuid_from_digest(&hasher.finish()))
+}
+
+/// A version-5-shaped UUID (RFC 4122 version and variant bits) from the
+/// first 128 bits of a digest: stable ids for documents derived from content.
+pub fn uuid_from_digest(digest: &bosun_core::Digest) -> String {
     let mut s = String::with_capacity(36);
     for (i, c) in digest.hex().chars().take(32).enumerate() {
         if matches!(i, 8 | 12 | 16 | 20) {
@@ -84,7 +89,7 @@ pub(crate) fn content_uuid(sbom: &Sbom, salt: &str) -> Result<String, SbomError>
             _ => c,
         });
     }
-    Ok(s)
+    s
 }
 
 /// Package ids become bom-refs and SPDXIDs: they must be present and unique.

@@ -126,6 +126,17 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The documented report order: most severe first, then package name,
+    /// version and id, then vulnerability id.
+    pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.package.id.cmp(&b.package.id))
+            .then_with(|| a.id.cmp(&b.id))
+    }
+
     /// Every id of the vulnerability: `id` then the aliases.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))

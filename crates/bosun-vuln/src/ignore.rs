@@ -53,19 +53,9 @@ pub struct Date {
 
 impl Date {
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let days_in_month = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return None,
-        };
-        ((1..=9999).contains(&year) && (1..=days_in_month).contains(&day)).then_some(Date {
-            year,
-            month,
-            day,
-        })
+        let valid = (1..=9999).contains(&year)
+            && bosun_core::time::days_from_civil(year.into(), month.into(), day.into()).is_some();
+        valid.then_some(Date { year, month, day })
     }
 
     /// Exactly `YYYY-MM-DD`.
@@ -101,28 +91,15 @@ impl Date {
         self.day
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's civil-calendar arithmetic,
-    /// with years counted from March so the leap day comes last).
+    /// Days since 1970-01-01.
     pub(crate) fn days_since_epoch(self) -> i64 {
-        let (m, d) = (i64::from(self.month), i64::from(self.day));
-        let y = i64::from(self.year) - i64::from(m <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        // `new` admitted only real dates.
+        bosun_core::time::days_from_civil(self.year.into(), self.month.into(), self.day.into())
+            .unwrap_or(0)
     }
 
     fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = bosun_core::time::civil_from_days(days);
         Date {
             year: i32::try_from(year).unwrap_or(i32::MAX),
             month: u32::try_from(month).unwrap_or(1),

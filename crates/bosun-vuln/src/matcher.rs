@@ -489,14 +489,7 @@ impl<'db> Matcher<'db> {
             }
             findings.extend(self.merge(pkg, &q, with_adv)?);
         }
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.package.name.cmp(&b.package.name))
-                .then_with(|| a.package.version.cmp(&b.package.version))
-                .then_with(|| a.package.id.cmp(&b.package.id))
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        findings.sort_by(Finding::report_order);
         Ok((findings, notices))
     }
 

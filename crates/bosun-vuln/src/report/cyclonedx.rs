@@ -392,23 +392,7 @@ fn uuid(sbom_serial: &str, vulnerabilities: &[u8]) -> String {
     data.extend_from_slice(sbom_serial.as_bytes());
     data.push(0);
     data.extend_from_slice(vulnerabilities);
-    let digest = Digest::sha256_of(&data);
-    let mut s = String::with_capacity(36);
-    for (i, c) in digest.hex().chars().take(32).enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            s.push('-');
-        }
-        s.push(match i {
-            12 => '5',
-            // RFC 4122 variant: the nibble's top two bits are 10.
-            16 => match c.to_digit(16) {
-                Some(d) => char::from_digit((d & 0x3) | 0x8, 16).unwrap_or('8'),
-                None => '8',
-            },
-            _ => c,
-        });
-    }
-    s
+    bosun_sbom::json::uuid_from_digest(&Digest::sha256_of(&data))
 }
 
 #[cfg(test)]

@@ -138,14 +138,7 @@ pub(crate) fn counts(findings: &[Finding]) -> [usize; 6] {
 /// the same report always renders the same bytes.
 pub(crate) fn ordered(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings.iter().collect();
-    v.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.package.name.cmp(&b.package.name))
-            .then_with(|| a.package.version.cmp(&b.package.version))
-            .then_with(|| a.package.id.cmp(&b.package.id))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    v.sort_by(|a, b| Finding::report_order(a, b));
     v
 }
 
