@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Install the system tools the test suites run for real: the CNCF
 # distribution registry, skopeo (to copy fixture images into it), htpasswd
-# (bcrypt password files for the registry's basic auth) and openssl.
+# (bcrypt password files for the registry's basic auth), openssl, Go (an
+# independent encoding/json for cosign payloads) and dpkg (version oracle).
 # Idempotent: installs only what is missing, runs `apt-get update` at most once.
 set -euo pipefail
+
+# Python modules the key tests cross-check bosun's output with (PyNaCl and
+# cryptography decrypt cosign-format keys and verify signatures independently).
+python_modules=(nacl:pynacl cryptography:cryptography)
+for m in "${python_modules[@]}"; do
+  if ! python3 -c "import ${m%%:*}" >/dev/null 2>&1; then
+    echo "test-deps: pip installing ${m##*:}"
+    python3 -m pip install -q "${m##*:}" >/dev/null
+  fi
+done
 
 # command name -> Debian package
 declare -A wanted=(
@@ -11,6 +22,8 @@ declare -A wanted=(
   [skopeo]=skopeo
   [htpasswd]=apache2-utils
   [openssl]=openssl
+  [go]=golang-go
+  [dpkg]=dpkg
 )
 
 missing=()

@@ -1,2 +1,5 @@
 //! Signing and verification, interoperable with cosign and the Sigstore
 //! clients.
+
+pub mod keys;
+pub mod simple;
