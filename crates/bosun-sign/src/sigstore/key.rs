@@ -1,11 +1,9 @@
 //! Public keys as they appear in Sigstore material (X.509 SPKI, PKCS#1 RSA,
 //! PEM) and the signature checks the verifier needs.
 
-use der::{Decode, Encode};
+use der::Decode;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spki::SubjectPublicKeyInfoRef;
-
-use super::VerifyError;
 
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
@@ -170,7 +168,10 @@ impl VerifyingKey {
     ) -> Result<(), String> {
         use ecdsa::signature::hazmat::PrehashVerifier;
         if digest.len() != hash.output_len() {
-            return Err(format!("digest is {} bytes, not a {hash:?} digest", digest.len()));
+            return Err(format!(
+                "digest is {} bytes, not a {hash:?} digest",
+                digest.len()
+            ));
         }
         match self {
             VerifyingKey::P256(k) => {
@@ -194,10 +195,10 @@ impl VerifyingKey {
                 k.verify(scheme, digest, sig)
                     .map_err(|_| "RSA PKCS#1 v1.5 signature does not verify".to_string())
             }
-            VerifyingKey::Ed25519(_) => {
-                Err("Ed25519 cannot verify a pre-hashed message; the artifact bytes are needed"
-                    .to_string())
-            }
+            VerifyingKey::Ed25519(_) => Err(
+                "Ed25519 cannot verify a pre-hashed message; the artifact bytes are needed"
+                    .to_string(),
+            ),
         }
     }
 }
@@ -223,7 +224,9 @@ pub(crate) fn verify_with_oid(
         VerifyingKey::Ed25519(_) => alg_oid == OID_ED25519,
     };
     if !family_ok {
-        return Err(format!("signature algorithm {alg_oid} does not fit the key type"));
+        return Err(format!(
+            "signature algorithm {alg_oid} does not fit the key type"
+        ));
     }
     key.verify(hash, msg, sig)
 }
@@ -256,12 +259,4 @@ pub(crate) fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
         .decode(body)
         .map_err(|e| format!("bad base64 in PEM block {label:?}: {e}"))?;
     Ok((label, der_bytes))
-}
-
-/// DER of a key's SPKI, used to compare keys recorded in log entries.
-pub(crate) fn spki_der_of_cert(cert: &x509_cert::Certificate) -> Result<Vec<u8>, VerifyError> {
-    cert.tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| VerifyError::Certificate(format!("cannot re-encode the public key: {e}")))
 }

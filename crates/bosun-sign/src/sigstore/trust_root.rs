@@ -132,9 +132,7 @@ fn range(raw: Option<&RawRange>, what: &str) -> Result<TimeRange, VerifyError> {
         .ok_or_else(|| err(format!("{what}: validFor has no start")))?;
     let start = parse_rfc3339(start).map_err(|e| err(format!("{what}: validFor.start: {e}")))?;
     let end = match raw.end.as_deref() {
-        Some(e) => {
-            Some(parse_rfc3339(e).map_err(|e| err(format!("{what}: validFor.end: {e}")))?)
-        }
+        Some(e) => Some(parse_rfc3339(e).map_err(|e| err(format!("{what}: validFor.end: {e}")))?),
         None => None,
     };
     Ok(TimeRange { start, end })
@@ -190,7 +188,10 @@ fn authority(raw: &RawCa, what: &str) -> Result<CertificateAuthority, VerifyErro
 impl TrustedRoot {
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
         if bytes.len() > MAX_ROOT_BYTES {
-            return Err(err(format!("document is {} bytes, over the limit", bytes.len())));
+            return Err(err(format!(
+                "document is {} bytes, over the limit",
+                bytes.len()
+            )));
         }
         let raw: RawRoot =
             serde_json::from_slice(bytes).map_err(|e| err(format!("invalid JSON: {e}")))?;
@@ -214,7 +215,10 @@ impl TrustedRoot {
         Ok(TrustedRoot {
             tlogs: each_log(&raw.tlogs, "tlogs")?,
             ctlogs: each_log(&raw.ctlogs, "ctlogs")?,
-            certificate_authorities: each_ca(&raw.certificate_authorities, "certificateAuthorities")?,
+            certificate_authorities: each_ca(
+                &raw.certificate_authorities,
+                "certificateAuthorities",
+            )?,
             timestamp_authorities: each_ca(&raw.timestamp_authorities, "timestampAuthorities")?,
         })
     }
@@ -232,7 +236,9 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<i64, String> {
     if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return Err(bad());
     }
-    if !matches!(b.get(10), Some(b'T' | b't')) || b.get(13) != Some(&b':') || b.get(16) != Some(&b':')
+    if !matches!(b.get(10), Some(b'T' | b't'))
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
     {
         return Err(bad());
     }
@@ -245,8 +251,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<i64, String> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60
-    {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return Err(bad());
     }
     let mut rest = s.get(19..).ok_or_else(bad)?;
@@ -269,8 +274,14 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<i64, String> {
                 Some(b'-') => -1,
                 _ => return Err(bad()),
             };
-            let h: i64 = rest.get(1..3).and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-            let m: i64 = rest.get(4..6).and_then(|x| x.parse().ok()).ok_or_else(bad)?;
+            let h: i64 = rest
+                .get(1..3)
+                .and_then(|x| x.parse().ok())
+                .ok_or_else(bad)?;
+            let m: i64 = rest
+                .get(4..6)
+                .and_then(|x| x.parse().ok())
+                .ok_or_else(bad)?;
             sign * (h * 3600 + m * 60)
         }
     };
@@ -298,21 +309,38 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_rfc3339("2021-01-12T11:53:27Z"), Ok(1_610_452_407));
         assert_eq!(parse_rfc3339("2021-01-12T11:53:27.123Z"), Ok(1_610_452_407));
-        assert_eq!(parse_rfc3339("2021-01-12T12:53:27+01:00"), Ok(1_610_452_407));
-        for bad in ["", "2021-01-12", "2021-13-12T11:53:27Z", "2021-01-12T11:53:27", "x".repeat(30).as_str()] {
+        assert_eq!(
+            parse_rfc3339("2021-01-12T12:53:27+01:00"),
+            Ok(1_610_452_407)
+        );
+        for bad in [
+            "",
+            "2021-01-12",
+            "2021-13-12T11:53:27Z",
+            "2021-01-12T11:53:27",
+            "x".repeat(30).as_str(),
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn closed_interval() {
-        let r = TimeRange { start: 10, end: Some(20) };
+        let r = TimeRange {
+            start: 10,
+            end: Some(20),
+        };
         assert!(r.contains(10) && r.contains(20) && !r.contains(21) && !r.contains(9));
     }
 
     #[test]
     fn hostile_roots_are_errors() {
-        for doc in [&b"{"[..], b"[]", b"{\"tlogs\": 5}", b"{\"tlogs\":[{\"publicKey\":{},\"logId\":{\"keyId\":\"!!\"}}]}"] {
+        for doc in [
+            &b"{"[..],
+            b"[]",
+            b"{\"tlogs\": 5}",
+            b"{\"tlogs\":[{\"publicKey\":{},\"logId\":{\"keyId\":\"!!\"}}]}",
+        ] {
             assert!(TrustedRoot::from_json(doc).is_err());
         }
     }
