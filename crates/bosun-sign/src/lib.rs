@@ -4,3 +4,5 @@
 pub mod keys;
 pub mod simple;
 pub mod sigstore;
+pub mod oci;
+pub mod attest;

@@ -5,6 +5,8 @@ mod db;
 mod output;
 mod progress;
 mod scan;
+mod sign;
+mod verify_blob;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,26 @@ enum Command {
     /// Manage the vulnerability database.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Verify a Sigstore bundle over a file (or --digest), offline, against
+    /// a trusted root: certificate chain at signing time, SCT, transparency
+    /// log proof, timestamps, signature and signer identity. Exit 0
+    /// verified, 1 not verified, 2 error.
+    VerifyBlob(verify_blob::VerifyBlobArgs),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(sign::KeyCommand),
+    /// Print the public key of a private key file.
+    PublicKey(sign::PublicKeyArgs),
+    /// Sign an image (its digest) and push the signature as cosign does.
+    Sign(sign::SignArgs),
+    /// Verify an image's signatures; print the verified payloads as JSON.
+    /// Exit 0 verified, 1 nothing verified, 2 error.
+    Verify(sign::VerifyArgs),
+    /// Sign an in-toto statement about an image and push it as cosign does.
+    Attest(sign::AttestArgs),
+    /// Verify an image's attestations; print the statements as JSON.
+    /// Exit 0 verified, 1 nothing verified, 2 error.
+    VerifyAttestation(sign::VerifyAttestationArgs),
 }
 
 #[derive(Args)]
@@ -203,5 +225,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Scan(args) => scan::run(cli.cache_dir, cli.quiet, args),
         Command::Db(cmd) => db::run(cli.cache_dir, cli.quiet, cmd),
+        Command::VerifyBlob(args) => verify_blob::run(cli.quiet, args),
+        Command::Key(cmd) => sign::key(cmd),
+        Command::PublicKey(args) => sign::public_key(args),
+        Command::Sign(args) => sign::sign(args),
+        Command::Verify(args) => sign::verify(cli.cache_dir, args),
+        Command::Attest(args) => sign::attest(args),
+        Command::VerifyAttestation(args) => sign::verify_attestation(args),
     }
 }

@@ -9,6 +9,7 @@ mod auth;
 mod client;
 mod credentials;
 mod push;
+mod referrers;
 
 use std::io::Read;
 use std::path::PathBuf;

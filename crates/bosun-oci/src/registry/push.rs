@@ -145,7 +145,7 @@ impl Registry {
     }
 
     /// `Location` and `Link` may be absolute or relative to the registry.
-    fn resolve_location(&self, location: &str) -> String {
+    pub(super) fn resolve_location(&self, location: &str) -> String {
         if location.starts_with("http://") || location.starts_with("https://") {
             location.to_string()
         } else if location.starts_with('/') {
@@ -157,7 +157,7 @@ impl Registry {
 }
 
 /// The target of `<...>; rel="next"` in a `Link` header.
-fn next_link(link: &str) -> Option<String> {
+pub(super) fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let is_next = params

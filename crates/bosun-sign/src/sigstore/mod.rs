@@ -441,3 +441,7 @@ fn check_statement_subject(env: &Envelope, artifact: Artifact<'_>) -> Result<(),
         ))
     }
 }
+
+/// The Sigstore public-good trusted root bosun ships with (see
+/// `data/README.md`); `--trusted-root` overrides it.
+pub const PUBLIC_GOOD_TRUSTED_ROOT: &[u8] = include_bytes!("../../data/public-good.trusted_root.json");

@@ -1,0 +1,469 @@
+//! `bosun key generate`, `public-key`, `sign`, `verify`, `attest` and
+//! `verify-attestation`: cosign-compatible keys, signatures and attestations.
+//! Exit codes of the verify commands: 0 verified, 1 nothing verified, 2 an
+//! error (unreachable registry, unreadable key...).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use bosun_core::Reference;
+use bosun_oci::registry::{Registry, RegistryOptions};
+use bosun_sign::attest::{self, Statement};
+use bosun_sign::keys::{KeyError, PrivateKey, PublicKey};
+use bosun_sign::oci::{self, Failure, KeyVerifier, Kind, Store, Subject, VerifyCache};
+use bosun_sign::simple::Payload;
+use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::EXIT_FINDINGS as EXIT_NOT_VERIFIED;
+
+/// Key files are a few hundred bytes.
+const MAX_KEY_FILE: u64 = 1 << 20;
+/// Predicates are whole SBOMs or scan reports.
+const MAX_PREDICATE_FILE: u64 = 64 << 20;
+const PASSWORD_ENV: &str = "BOSUN_PASSWORD";
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Write a new ECDSA P-256 key pair: PREFIX.key (encrypted as cosign
+    /// does; password from BOSUN_PASSWORD or a prompt) and PREFIX.pub.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, default_value = "bosun", value_name = "PREFIX")]
+    output_key_prefix: String,
+    /// Replace existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub struct PublicKeyArgs {
+    /// Private key file (cosign's encrypted format or PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+}
+
+/// How to reach registries, as for `bosun sbom`.
+#[derive(Args)]
+pub struct RegistryArgs {
+    /// Allow plain HTTP to registries (never done otherwise).
+    #[arg(long)]
+    insecure: bool,
+    /// Trust this PEM CA bundle for registry TLS (repeatable).
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    ca_certs: Vec<PathBuf>,
+    /// Docker config file with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json].
+    #[arg(long, value_name = "FILE")]
+    docker_config: Option<PathBuf>,
+    /// Keep signatures and attestations in this repository (HOST/REPO)
+    /// instead of the image's, as cosign's COSIGN_REPOSITORY.
+    #[arg(long, env = "BOSUN_REPOSITORY", value_name = "HOST/REPO")]
+    signature_repo: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// The image: HOST[:PORT]/REPO[:TAG|@DIGEST]. A tag is resolved and its
+    /// digest is what gets signed.
+    image: String,
+    /// Private key file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Annotation to sign into the payload's `optional` (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The image: HOST[:PORT]/REPO[:TAG|@DIGEST].
+    image: String,
+    /// Public key file (PKIX PEM, or a certificate).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Require this annotation in the signed payload (repeatable).
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    /// Do not read or write the verification cache.
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct AttestArgs {
+    /// The image: HOST[:PORT]/REPO[:TAG|@DIGEST].
+    image: String,
+    /// Private key file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The predicate: a JSON file (an SBOM, a provenance, a scan report).
+    #[arg(long, value_name = "FILE")]
+    predicate: PathBuf,
+    /// Predicate type: slsaprovenance, slsaprovenance1, spdx, cyclonedx,
+    /// vuln, link, openvex, custom, or a URI.
+    #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
+    predicate_type: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct VerifyAttestationArgs {
+    /// The image: HOST[:PORT]/REPO[:TAG|@DIGEST].
+    image: String,
+    /// Public key file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Only statements of this predicate type (a name as for `attest`, or
+    /// a URI) [default: any].
+    #[arg(long = "type", value_name = "TYPE")]
+    predicate_type: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+pub fn key(cmd: KeyCommand) -> anyhow::Result<ExitCode> {
+    let KeyCommand::Generate(a) = cmd;
+    let private = PathBuf::from(format!("{}.key", a.output_key_prefix));
+    let public = PathBuf::from(format!("{}.pub", a.output_key_prefix));
+    if !a.force {
+        for p in [&private, &public] {
+            if p.exists() {
+                bail!("{} exists; use --force to replace it", p.display());
+            }
+        }
+    }
+    let password = new_password()?;
+    let key = PrivateKey::generate_p256();
+    let pem = key.to_encrypted_pem(password.as_bytes())?;
+    write_file(&private, pem.as_bytes(), true, a.force)?;
+    write_file(
+        &public,
+        key.public_key().to_pem().as_bytes(),
+        false,
+        a.force,
+    )?;
+    eprintln!(
+        "Private key written to {}\nPublic key written to {}",
+        private.display(),
+        public.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn public_key(a: PublicKeyArgs) -> anyhow::Result<ExitCode> {
+    let key = load_private_key(&a.key)?;
+    print!("{}", key.public_key().to_pem());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
+    let annotations = parse_annotations(&a.annotations)?;
+    let key = load_private_key(&a.key)?;
+    let target = Target::open(&a.image, &a.registry)?;
+    let subject = &target.subject;
+    if let Some(tag) = &subject.tag {
+        eprintln!("signing {} (tag {tag})", subject.digest);
+    }
+    let payload = Payload::new(&subject.name, &subject.digest.to_string(), annotations)?.to_bytes();
+    let layer = oci::signature_layer(payload, &key)?;
+    let done = oci::attach(&target.store(), subject, Kind::Signature, &layer)?;
+    report_attached(&target, &done, "signature");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(cache_dir: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let required = parse_annotations(&a.annotations)?;
+    let key = load_public_key(&a.key)?;
+    let target = Target::open(&a.image, &a.registry)?;
+    let cache =
+        crate::cache_root(cache_dir, a.no_cache).map(|d| VerifyCache::with_dir(d.join("verify")));
+    let verifier = KeyVerifier::new(key);
+    let report = oci::verify_signatures(
+        &target.store(),
+        &target.subject,
+        &verifier,
+        &required,
+        cache.as_ref(),
+    )?;
+    print_failures("signature", &report.failures);
+    if report.verified.is_empty() {
+        return Ok(not_verified(&target, Kind::Signature, report.manifests));
+    }
+    let payloads: Vec<serde_json::Value> = report
+        .verified
+        .iter()
+        .map(|v| serde_json::from_slice(&v.raw).unwrap_or(serde_json::Value::Null))
+        .collect();
+    eprintln!(
+        "Verified {} signature(s) of {}@{}: payload digest, type and signature checked{}",
+        payloads.len(),
+        target.subject.name,
+        target.subject.digest,
+        if required.is_empty() {
+            ""
+        } else {
+            ", annotations matched"
+        }
+    );
+    print_json(&serde_json::Value::Array(payloads))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn attest(a: AttestArgs) -> anyhow::Result<ExitCode> {
+    let predicate_type = attest::predicate_type(&a.predicate_type)?;
+    let predicate = read_bounded(&a.predicate, MAX_PREDICATE_FILE)?;
+    let predicate: serde_json::Value = serde_json::from_slice(&predicate)
+        .with_context(|| format!("predicate {} is not JSON", a.predicate.display()))?;
+    let key = load_private_key(&a.key)?;
+    let target = Target::open(&a.image, &a.registry)?;
+    if let Some(tag) = &target.subject.tag {
+        eprintln!("attesting {} (tag {tag})", target.subject.digest);
+    }
+    let statement = Statement::new(&target.subject, &predicate_type, predicate);
+    let done = attest::attach(&target.store(), &target.subject, &statement, &key)?;
+    report_attached(&target, &done, "attestation");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify_attestation(a: VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
+    let predicate_type = a
+        .predicate_type
+        .as_deref()
+        .map(attest::predicate_type)
+        .transpose()?;
+    let key = load_public_key(&a.key)?;
+    let target = Target::open(&a.image, &a.registry)?;
+    let verifier = KeyVerifier::new(key);
+    let report = attest::verify_attestations(
+        &target.store(),
+        &target.subject,
+        &verifier,
+        predicate_type.as_deref(),
+    )?;
+    print_failures("attestation", &report.failures);
+    if report.verified.is_empty() {
+        return Ok(not_verified(&target, Kind::Attestation, report.manifests));
+    }
+    eprintln!(
+        "Verified {} attestation(s) of {}@{}: envelope signature, subject digest{} checked",
+        report.verified.len(),
+        target.subject.name,
+        target.subject.digest,
+        if predicate_type.is_some() {
+            " and predicate type"
+        } else {
+            ""
+        }
+    );
+    let statements: Vec<&Statement> = report.verified.iter().map(|v| &v.statement).collect();
+    print_json(&serde_json::to_value(statements)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The image, the registry clients, and where its signatures live.
+struct Target {
+    registry: Registry,
+    /// A client for `--signature-repo` when it is on another registry.
+    other_registry: Option<Registry>,
+    signature_repo: String,
+    subject: Subject,
+}
+
+impl Target {
+    fn open(image: &str, args: &RegistryArgs) -> anyhow::Result<Target> {
+        let reference: Reference = image
+            .strip_prefix("registry:")
+            .unwrap_or(image)
+            .parse()
+            .with_context(|| format!("image {image:?}"))?;
+        let options = RegistryOptions {
+            insecure: args.insecure,
+            ca_certs: args.ca_certs.clone(),
+            docker_config: args.docker_config.clone(),
+            ..Default::default()
+        };
+        let registry = Registry::new(&reference.registry, &options)?;
+        let subject = oci::resolve(&registry, &reference)?;
+        let (other_registry, signature_repo) = match &args.signature_repo {
+            None => (None, reference.repository.clone()),
+            Some(r) => {
+                let repo: Reference = r
+                    .parse()
+                    .with_context(|| format!("--signature-repo {r:?}"))?;
+                if repo.tag.is_some() || repo.digest.is_some() {
+                    bail!("--signature-repo {r:?} must name a repository, without a tag or digest");
+                }
+                let other = (repo.registry != reference.registry)
+                    .then(|| Registry::new(&repo.registry, &options))
+                    .transpose()?;
+                (other, repo.repository)
+            }
+        };
+        Ok(Target {
+            registry,
+            other_registry,
+            signature_repo,
+            subject,
+        })
+    }
+
+    fn store(&self) -> Store<'_> {
+        Store {
+            registry: self.other_registry.as_ref().unwrap_or(&self.registry),
+            repository: self.signature_repo.clone(),
+        }
+    }
+}
+
+fn report_attached(target: &Target, done: &oci::Attached, what: &str) {
+    let host = target.store().registry.host().to_string();
+    if done.added {
+        eprintln!(
+            "pushed {what} to {host}/{}:{} ({})",
+            target.signature_repo, done.tag, done.manifest_digest
+        );
+    } else {
+        eprintln!(
+            "{host}/{}:{} already holds this {what}",
+            target.signature_repo, done.tag
+        );
+    }
+    if let Some(r) = &done.referrer {
+        eprintln!(
+            "pushed {what} as a referrer of {} ({r})",
+            target.subject.digest
+        );
+    }
+}
+
+fn not_verified(target: &Target, kind: Kind, manifests: usize) -> ExitCode {
+    let what = match kind {
+        Kind::Signature => "signatures",
+        Kind::Attestation => "attestations",
+    };
+    if manifests == 0 {
+        eprintln!(
+            "error: no {what} found for {}@{} (tag {} in {}, and referrers)",
+            target.subject.name,
+            target.subject.digest,
+            kind.tag(&target.subject.digest),
+            target.signature_repo
+        );
+    } else {
+        eprintln!(
+            "error: none of the {what} of {}@{} verified",
+            target.subject.name, target.subject.digest
+        );
+    }
+    ExitCode::from(EXIT_NOT_VERIFIED)
+}
+
+fn print_failures(what: &str, failures: &[Failure]) {
+    for f in failures {
+        eprintln!("{what} not verified: {f}");
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn parse_annotations(items: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    items
+        .iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("annotation {kv:?} is not KEY=VALUE"),
+        })
+        .collect()
+}
+
+fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!("{} is larger than {limit} bytes", path.display());
+    }
+    Ok(bytes)
+}
+
+fn load_public_key(path: &Path) -> anyhow::Result<PublicKey> {
+    let pem = read_bounded(path, MAX_KEY_FILE)?;
+    PublicKey::from_pem(&pem).with_context(|| format!("key {}", path.display()))
+}
+
+/// Asks for the password only when the key is encrypted.
+fn load_private_key(path: &Path) -> anyhow::Result<PrivateKey> {
+    let pem = Zeroizing::new(read_bounded(path, MAX_KEY_FILE)?);
+    match PrivateKey::from_pem(&pem, None) {
+        Err(KeyError::PasswordRequired) => {
+            let password = password(&format!(
+                "Enter password for private key {}: ",
+                path.display()
+            ))?;
+            PrivateKey::from_pem(&pem, Some(password.as_bytes()))
+        }
+        other => other,
+    }
+    .with_context(|| format!("key {}", path.display()))
+}
+
+fn password(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+        return Ok(Zeroizing::new(p));
+    }
+    rpassword::prompt_password(prompt)
+        .map(Zeroizing::new)
+        .with_context(|| format!("cannot read a password from the terminal (set {PASSWORD_ENV})"))
+}
+
+fn new_password() -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+        return Ok(Zeroizing::new(p));
+    }
+    let first = password("Enter password for private key: ")?;
+    let again = password("Enter password for private key again: ")?;
+    if first != again {
+        bail!("the passwords do not match");
+    }
+    Ok(first)
+}
+
+/// Writes a new file (replacing one only with `force`); the private key
+/// readable by its owner only.
+fn write_file(path: &Path, bytes: &[u8], secret: bool, force: bool) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if force {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+            }
+            _ => {}
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if secret { 0o600 } else { 0o644 })
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
