@@ -1,6 +1,7 @@
 //! The `bosun` command line: flags, printing and exit codes. All the work
 //! is done by the library crates.
 
+mod config;
 mod db;
 mod output;
 mod progress;
@@ -55,6 +56,13 @@ enum Command {
     /// Manage the vulnerability database.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Check Dockerfiles and Kubernetes manifests for misconfigurations
+    /// (Pod Security Standards, pinning, root users, secrets...).
+    ///
+    /// PATH is a Dockerfile, a manifest (YAML or JSON) or a directory.
+    /// Exit codes: 0 nothing at or above --fail-on, 1 findings at or above
+    /// it, 2 an error.
+    Config(config::ConfigArgs),
     /// Verify a Sigstore bundle over a file (or --digest), offline, against
     /// a trusted root: certificate chain at signing time, SCT, transparency
     /// log proof, timestamps, signature and signer identity. Exit 0
@@ -225,6 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Scan(args) => scan::run(cli.cache_dir, cli.quiet, args),
         Command::Db(cmd) => db::run(cli.cache_dir, cli.quiet, cmd),
+        Command::Config(args) => config::run(args),
         Command::VerifyBlob(args) => verify_blob::run(cli.quiet, args),
         Command::Key(cmd) => sign::key(cmd),
         Command::PublicKey(args) => sign::public_key(args),
