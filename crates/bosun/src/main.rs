@@ -94,6 +94,12 @@ struct SbomArgs {
     /// spdx-json. Default: table to stdout.
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     outputs: Vec<String>,
+    /// With --attest: the SBOM format signed into the attestation
+    /// (cyclonedx-json or spdx-json).
+    #[arg(long, default_value = "cyclonedx-json", value_name = "FORMAT")]
+    attest_format: String,
+    #[command(flatten)]
+    attest: sign::AttestFlags,
     #[command(flatten)]
     image: ImageArgs,
 }
@@ -217,6 +223,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outputs = output::parse_all(&args.outputs)?;
             let opts = scan_options(cli.cache_dir, &args.image)?;
             let target = bosun_scan::Target::parse(&args.target)?;
+            args.attest.check(&target)?;
+            let (attest_format, attest_type) = match args.attest_format.as_str() {
+                "cyclonedx-json" | "cyclonedx" => (bosun_sbom::Format::CycloneDxJson, "cyclonedx"),
+                "spdx-json" | "spdx" => (bosun_sbom::Format::SpdxJson, "spdx"),
+                other => {
+                    anyhow::bail!("--attest-format {other:?}: expected cyclonedx-json or spdx-json")
+                }
+            };
             let created = creation_time()?;
             let scanned = {
                 let bars = progress::Bars::new(cli.quiet);
@@ -229,6 +243,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tracing::info!("unknown: {} ({}): {}", u.path, u.cataloger, u.message);
             }
             output::write_all(&sbom, &outputs)?;
+            args.attest
+                .attach(&target, &sbom, &args.image, attest_type, || {
+                    let mut buf = Vec::new();
+                    let opts = bosun_sbom::WriteOptions {
+                        pretty: false,
+                        color: false,
+                    };
+                    bosun_sbom::write(&sbom, attest_format, &opts, &mut buf)?;
+                    Ok(serde_json::from_slice(&buf)?)
+                })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan(args) => scan::run(cli.cache_dir, cli.quiet, args),

@@ -467,3 +467,95 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool, force: bool) -> anyhow::R
     f.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// `--attest --key K` on `sbom` and `scan`: attach `predicate` to the image
+/// that was just analysed, by the digest that was analysed (not by its tag,
+/// which may have moved since).
+pub struct AttestRequest<'a> {
+    pub reference: &'a Reference,
+    pub digest: &'a bosun_core::Digest,
+    pub key: &'a Path,
+    pub predicate_type: &'a str,
+    pub insecure: bool,
+    pub ca_certs: &'a [PathBuf],
+    pub docker_config: Option<&'a PathBuf>,
+}
+
+pub fn attest_result(req: &AttestRequest<'_>, predicate: serde_json::Value) -> anyhow::Result<()> {
+    let predicate_type = attest::predicate_type(req.predicate_type)?;
+    let key = load_private_key(req.key)?;
+    let pinned = Reference {
+        tag: None,
+        digest: Some(req.digest.clone()),
+        ..req.reference.clone()
+    };
+    let args = RegistryArgs {
+        insecure: req.insecure,
+        ca_certs: req.ca_certs.to_vec(),
+        docker_config: req.docker_config.cloned(),
+        signature_repo: std::env::var("BOSUN_REPOSITORY")
+            .ok()
+            .filter(|s| !s.is_empty()),
+    };
+    let target = Target::open(&pinned.to_string(), &args)?;
+    let statement = Statement::new(&target.subject, &predicate_type, predicate);
+    let done = attest::attach(&target.store(), &target.subject, &statement, &key)?;
+    report_attached(&target, &done, "attestation");
+    Ok(())
+}
+
+/// The `--attest` flags `sbom` and `scan` share.
+#[derive(Args)]
+pub struct AttestFlags {
+    /// Sign the result as an in-toto attestation and push it beside the
+    /// image, as `bosun attest` does (registry images only).
+    #[arg(long, requires = "key")]
+    pub attest: bool,
+    /// Private key for --attest.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+impl AttestFlags {
+    /// Fails before any work when --attest cannot be honoured for `target`.
+    pub fn check(&self, target: &bosun_scan::Target) -> anyhow::Result<()> {
+        if self.attest && !matches!(target, bosun_scan::Target::Registry(_)) {
+            bail!("--attest needs an image in a registry (the attestation is pushed beside it)");
+        }
+        Ok(())
+    }
+
+    /// Attaches `predicate` to the scanned image when --attest was given.
+    pub fn attach(
+        &self,
+        target: &bosun_scan::Target,
+        sbom: &bosun_sbom::Sbom,
+        image: &crate::ImageArgs,
+        predicate_type: &str,
+        predicate: impl FnOnce() -> anyhow::Result<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let (true, Some(key), bosun_scan::Target::Registry(reference)) =
+            (self.attest, &self.key, target)
+        else {
+            return Ok(());
+        };
+        let digest = sbom
+            .source
+            .image
+            .as_ref()
+            .and_then(|i| i.manifest_digest.as_ref())
+            .context("--attest: the scan recorded no manifest digest")?;
+        attest_result(
+            &AttestRequest {
+                reference,
+                digest,
+                key,
+                predicate_type,
+                insecure: image.insecure,
+                ca_certs: &image.ca_certs,
+                docker_config: image.docker_config.as_ref(),
+            },
+            predicate()?,
+        )
+    }
+}
