@@ -14,6 +14,7 @@ use bosun_core::digest::Algorithm;
 use bosun_oci::image::Layer;
 use bosun_oci::layer::{self, Entry, EntryKind, Rejected};
 use bosun_oci::{ResolvedImage, Store};
+use bosun_secret::{FileScan, Scanner};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::LayerCache;
@@ -28,6 +29,9 @@ pub struct LayerAnalysis {
     pub facts: Vec<(String, Facts)>,
     /// Entries skipped as unsafe.
     pub rejected: Vec<Rejected>,
+    /// Secrets in the layer's regular files, by path (empty unless the
+    /// secret scanner ran).
+    pub secrets: Vec<(String, bosun_secret::Match)>,
 }
 
 /// Analyse one file's content stream according to its interest.
@@ -55,19 +59,81 @@ pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read)
     }
 }
 
+/// Hands every byte the analyzers read to the secret scanner as well, so a
+/// file's content is read once for both.
+struct Tee<'a, 's> {
+    inner: &'a mut dyn Read,
+    scan: &'a mut FileScan<'s>,
+}
+
+impl Read for Tee<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan.feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Run the analyzer `interest` calls for and, with a scanner, search the
+/// whole content for secrets in the same pass. `spare` is a reusable buffer
+/// for the bytes the analyzer did not read.
+fn analyze_and_scan(
+    path: &str,
+    interest: Interest,
+    size: u64,
+    content: &mut dyn Read,
+    secrets: Option<&Scanner>,
+    spare: &mut Vec<u8>,
+) -> io::Result<(Option<Facts>, Vec<bosun_secret::Match>)> {
+    let Some(scanner) = secrets.filter(|s| !s.skips(path)) else {
+        return Ok((analyze_file(path, interest, size, content), Vec::new()));
+    };
+    let mut scan = scanner.file(path);
+    let mut tee = Tee {
+        inner: content,
+        scan: &mut scan,
+    };
+    let facts = analyze_file(path, interest, size, &mut tee);
+    spare.resize(256 << 10, 0);
+    loop {
+        match tee.read(spare) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((facts, scan.finish()))
+}
+
 /// Walk a decompressed layer tar.
 pub fn analyze_tar(r: impl Read, what: &str) -> Result<LayerAnalysis, ScanError> {
+    analyze_tar_with(r, what, None)
+}
+
+/// Walk a decompressed layer tar, searching every regular file for secrets
+/// when given a scanner.
+pub fn analyze_tar_with(
+    r: impl Read,
+    what: &str,
+    secrets: Option<&Scanner>,
+) -> Result<LayerAnalysis, ScanError> {
     let mut a = LayerAnalysis::default();
     let mut rejected = Vec::new();
+    let mut spare = Vec::new();
     layer::walk(
         r,
         what,
         |e, content| {
             if e.kind == EntryKind::File {
                 let interest = bosun_catalog::interest(&e.path, e.mode, e.size);
-                if let Some(f) = analyze_file(&e.path, interest, e.size, content) {
+                let (facts, found) =
+                    analyze_and_scan(&e.path, interest, e.size, content, secrets, &mut spare)?;
+                if let Some(f) = facts {
                     a.facts.push((e.path.clone(), f));
                 }
+                a.secrets
+                    .extend(found.into_iter().map(|m| (e.path.clone(), m)));
             }
             a.entries.push(e.clone());
             Ok(())
@@ -115,6 +181,7 @@ fn analyze_one(
     index: usize,
     layer: &Layer,
     verify_diff_id: bool,
+    secrets: Option<&Scanner>,
     observer: &dyn Observer,
 ) -> Result<LayerAnalysis, ScanError> {
     let what = format!("{} layer {}", store.describe(), layer.descriptor.digest);
@@ -141,7 +208,7 @@ fn analyze_one(
             inner: tar,
             hasher: check_diff_id.then(|| DigestWriter::new(Algorithm::Sha256)),
         };
-        let analysis = analyze_tar(&mut hashing, &what)?;
+        let analysis = analyze_tar_with(&mut hashing, &what, secrets)?;
         // Read to the very end: the blob's digest is only checked at EOF,
         // and the diff_id covers the tar's trailing padding too.
         io::copy(&mut hashing, &mut io::sink()).map_err(|source| ScanError::Io {
@@ -162,11 +229,26 @@ fn analyze_one(
     })
 }
 
-/// Analyse every layer of `image`, several at a time, using the cache.
+/// Analyse every layer of `image`, several at a time, using the cache;
+/// with `opts.secrets`, also search every file of every layer for secrets.
 pub fn analyze_layers(
     store: &dyn Store,
     image: &ResolvedImage,
     opts: &ScanOptions,
+    observer: &dyn Observer,
+) -> Result<Vec<LayerAnalysis>, ScanError> {
+    let scanner = opts
+        .secrets
+        .then(|| Scanner::new(&opts.secret_config))
+        .transpose()?;
+    analyze_layers_with(store, image, opts, scanner.as_ref(), observer)
+}
+
+pub(crate) fn analyze_layers_with(
+    store: &dyn Store,
+    image: &ResolvedImage,
+    opts: &ScanOptions,
+    secrets: Option<&Scanner>,
     observer: &dyn Observer,
 ) -> Result<Vec<LayerAnalysis>, ScanError> {
     let cache = opts.cache_dir.as_deref().map(LayerCache::new);
@@ -186,13 +268,17 @@ pub fn analyze_layers(
                     let Some(&i) = order.get(k) else { break };
                     let layer = &image.layers[i];
                     observer.layer_started(i, &layer.descriptor.digest, layer.descriptor.size);
-                    let key = LayerCache::key(&layer.descriptor.digest, &layer.diff_id);
+                    let key = LayerCache::key_for(
+                        &layer.descriptor.digest,
+                        &layer.diff_id,
+                        secrets.map(Scanner::fingerprint),
+                    );
                     if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key)) {
                         observer.layer_finished(i, true);
                         *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(Ok(hit));
                         continue;
                     }
-                    let res = analyze_one(store, i, layer, opts.verify_diff_ids, observer);
+                    let res = analyze_one(store, i, layer, opts.verify_diff_ids, secrets, observer);
                     if let (Ok(a), Some(c)) = (&res, &cache)
                         && let Err(e) = c.put(&key, a)
                     {
@@ -226,6 +312,15 @@ const VIRTUAL_DIRS: [&str; 3] = ["/proc", "/sys", "/dev"];
 /// Analyse a directory tree (an unpacked root filesystem or a project).
 /// Symlinks are recorded, never followed.
 pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
+    analyze_dir_with(root, None).map(|(index, _)| index)
+}
+
+/// [`analyze_dir`], also searching every regular file for secrets when
+/// given a scanner; secrets come back by path.
+pub fn analyze_dir_with(
+    root: &Path,
+    secrets: Option<&Scanner>,
+) -> Result<(FileIndex, Vec<(String, bosun_secret::Match)>), ScanError> {
     let meta = std::fs::metadata(root).map_err(|source| ScanError::Io {
         what: root.display().to_string(),
         source,
@@ -239,6 +334,8 @@ pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
     let is_fs_root = root.canonicalize().is_ok_and(|p| p == Path::new("/"));
     let mut index = FileIndex::with_scope(bosun_catalog::Scope::Directory);
     let mut unreadable: HashMap<String, String> = HashMap::new();
+    let mut found = Vec::new();
+    let mut spare = Vec::new();
     let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     let walker = walker.filter_entry(|e| {
         !(is_fs_root && e.depth() == 1 && VIRTUAL_DIRS.iter().any(|v| e.path() == Path::new(v)))
@@ -272,11 +369,22 @@ pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
         let Ok(md) = entry.metadata() else { continue };
         use std::os::unix::fs::PermissionsExt;
         let interest = bosun_catalog::interest(&path, md.permissions().mode(), md.len());
-        if interest == Interest::Skip {
+        if interest == Interest::Skip && secrets.is_none_or(|s| s.skips(&path)) {
             continue;
         }
         let facts = match std::fs::File::open(entry.path()) {
-            Ok(mut f) => analyze_file(&path, interest, md.len(), &mut f),
+            Ok(mut f) => {
+                match analyze_and_scan(&path, interest, md.len(), &mut f, secrets, &mut spare) {
+                    Ok((facts, matches)) => {
+                        found.extend(matches.into_iter().map(|m| (path.clone(), m)));
+                        facts
+                    }
+                    Err(e) => {
+                        unreadable.insert(path.clone(), format!("reading: {e}"));
+                        None
+                    }
+                }
+            }
             Err(e) => Some(Facts::Unreadable(format!("opening: {e}"))),
         };
         if let Some(facts) = facts {
@@ -290,5 +398,5 @@ pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
     for (path, msg) in unreadable {
         tracing::warn!("{path}: {msg}");
     }
-    Ok(index)
+    Ok((index, found))
 }

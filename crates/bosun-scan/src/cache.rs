@@ -14,7 +14,9 @@ use bosun_core::Digest;
 
 use crate::analyze::LayerAnalysis;
 
-const MAGIC: &[u8] = b"bosun-layer-cache\x00v2\n";
+/// Bump with any change to [`LayerAnalysis`]: it is part of the key too.
+const FORMAT: u32 = 3;
+const MAGIC: &[u8] = b"bosun-layer-cache\x00v3\n";
 
 pub struct LayerCache {
     dir: PathBuf,
@@ -27,11 +29,22 @@ impl LayerCache {
         }
     }
 
+    /// The key of a layer analysed without the secret scanner.
     pub fn key(blob: &Digest, diff_id: &Digest) -> String {
-        let k = format!(
-            "{blob}|{diff_id}|analyzers-{}",
+        Self::key_for(blob, diff_id, None)
+    }
+
+    /// `secrets` is the secret scanner's fingerprint when it ran: its rules
+    /// and allow-lists decide what the analysis holds.
+    pub fn key_for(blob: &Digest, diff_id: &Digest, secrets: Option<&str>) -> String {
+        let mut k = format!(
+            "{blob}|{diff_id}|analyzers-{}|format-{FORMAT}",
             bosun_catalog::ANALYZERS_VERSION
         );
+        if let Some(fp) = secrets {
+            k.push_str("|secrets-");
+            k.push_str(fp);
+        }
         Digest::sha256_of(k.as_bytes()).hex().to_string()
     }
 

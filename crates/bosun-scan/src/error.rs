@@ -4,6 +4,8 @@ pub enum ScanError {
     Oci(#[from] bosun_oci::OciError),
     #[error(transparent)]
     Layer(#[from] bosun_oci::layer::LayerError),
+    #[error(transparent)]
+    Secrets(#[from] bosun_secret::Error),
     #[error("target {target:?}: {message}")]
     Target { target: String, message: String },
     #[error("{what}: {source}")]

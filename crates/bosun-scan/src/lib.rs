@@ -7,6 +7,7 @@ pub mod cache;
 pub mod error;
 pub mod merge;
 pub mod pipe;
+pub mod secrets;
 pub mod target;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use bosun_oci::{Platform, ResolvedImage, Store};
 use bosun_sbom::{HistoryEntry, ImageMetadata, LayerInfo, Sbom, SourceInfo, SourceKind, Tool};
 
 pub use error::ScanError;
+pub use secrets::SecretFinding;
 pub use target::Target;
 
 /// Reports progress; the CLI draws bars from it, tests ignore it.
@@ -44,6 +46,11 @@ pub struct ScanOptions {
     /// config's diff_id. Blob digests (what manifests bind) are always
     /// checked; this costs one more SHA-256 pass over the uncompressed data.
     pub verify_diff_ids: bool,
+    /// Also search every file of every layer (deleted ones too) and the
+    /// image config for secrets. Off, a scan costs nothing extra.
+    pub secrets: bool,
+    /// Custom rules and allow-lists for the secret scanner (`bosun.yaml`).
+    pub secret_config: bosun_secret::Config,
 }
 
 impl Default for ScanOptions {
@@ -56,6 +63,8 @@ impl Default for ScanOptions {
                 .map(|n| n.get())
                 .unwrap_or(2),
             verify_diff_ids: false,
+            secrets: false,
+            secret_config: Default::default(),
         }
     }
 }
@@ -64,6 +73,9 @@ impl Default for ScanOptions {
 pub struct Scanned {
     pub source: SourceInfo,
     pub catalog: Catalog,
+    /// Empty unless `ScanOptions::secrets`: layer files in layer order,
+    /// then the image config.
+    pub secrets: Vec<SecretFinding>,
 }
 
 /// Catalog a target.
@@ -72,9 +84,13 @@ pub fn scan(
     opts: &ScanOptions,
     observer: &dyn Observer,
 ) -> Result<Scanned, ScanError> {
+    let scanner = opts
+        .secrets
+        .then(|| bosun_secret::Scanner::new(&opts.secret_config))
+        .transpose()?;
     match target {
         Target::Dir(path) => {
-            let index = analyze::analyze_dir(path)?;
+            let (index, found) = analyze::analyze_dir_with(path, scanner.as_ref())?;
             let catalog = bosun_catalog::catalog(&index);
             let name = path
                 .canonicalize()
@@ -90,19 +106,33 @@ pub fn scan(
                     image: None,
                 },
                 catalog,
+                secrets: found
+                    .into_iter()
+                    .map(|(p, m)| SecretFinding::in_dir(p, m))
+                    .collect(),
             })
         }
         _ => {
             let store = target.open_store(&opts.registry)?;
             let image = bosun_oci::resolve(store.as_ref(), opts.platform.as_ref())?;
-            let analyses = analyze::analyze_layers(store.as_ref(), &image, opts, observer)?;
-            let (index, rejected) = merge::merge(&image, analyses);
+            let analyses = analyze::analyze_layers_with(
+                store.as_ref(),
+                &image,
+                opts,
+                scanner.as_ref(),
+                observer,
+            )?;
+            let (index, rejected, mut secrets) = merge::merge_with_secrets(&image, analyses);
+            if let Some(s) = &scanner {
+                secrets.extend(secrets::scan_config(s, &image));
+            }
             let mut catalog = bosun_catalog::catalog(&index);
             catalog.unknowns.extend(rejected);
             catalog.unknowns.sort();
             Ok(Scanned {
                 source: image_source(target, store.as_ref(), &image),
                 catalog,
+                secrets,
             })
         }
     }
@@ -110,7 +140,9 @@ pub fn scan(
 
 /// Build the SBOM document; `created` is seconds since the epoch.
 pub fn to_sbom(scanned: Scanned, created: i64) -> Sbom {
-    let Scanned { source, catalog } = scanned;
+    let Scanned {
+        source, catalog, ..
+    } = scanned;
     Sbom {
         tool: Tool {
             name: "bosun".into(),

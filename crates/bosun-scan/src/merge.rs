@@ -9,11 +9,26 @@ use bosun_oci::layer::EntryKind;
 use bosun_oci::tree::FileTree;
 
 use crate::analyze::LayerAnalysis;
+use crate::secrets::{self, SecretFinding};
 
 /// Apply the layers in order and keep the facts of the files that survive,
 /// each with the diff_id of the layer that last wrote it. Entries a layer
 /// walk refused come back as unknowns.
 pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex, Vec<Unknown>) {
+    let (index, unknowns, _) = merge_with_secrets(image, analyses);
+    (index, unknowns)
+}
+
+/// [`merge`], also placing the secrets the layer analyses found: which
+/// layer holds each, and whether the final filesystem still has it.
+pub fn merge_with_secrets(
+    image: &ResolvedImage,
+    mut analyses: Vec<LayerAnalysis>,
+) -> (FileIndex, Vec<Unknown>, Vec<SecretFinding>) {
+    let per_layer: Vec<_> = analyses
+        .iter_mut()
+        .map(|a| std::mem::take(&mut a.secrets))
+        .collect();
     let mut tree = FileTree::new();
     let mut unknowns = Vec::new();
     for (i, a) in analyses.iter().enumerate() {
@@ -27,6 +42,7 @@ pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex,
             });
         }
     }
+    let found = secrets::locate(image, &tree, per_layer);
     let mut facts: Vec<HashMap<String, Facts>> = analyses
         .into_iter()
         .map(|a| a.facts.into_iter().collect())
@@ -79,5 +95,5 @@ pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex,
             }
         }
     }
-    (index, unknowns)
+    (index, unknowns, found)
 }

@@ -1,0 +1,224 @@
+//! The secret scanner over real images: every secret planted in the
+//! `secrets` fixture (fixtures/truth/secrets.json) is found in the right
+//! layer with the right deleted flag, and no fixture image yields anything
+//! else.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use bosun_scan::{Quiet, ScanOptions, Scanned, Target, scan};
+
+fn image(name: &str) -> Option<Target> {
+    let dir = bosun_testutil::fixture(&format!("images/oci/{name}"))?;
+    Some(Target::parse(&format!("oci:{}", dir.display())).unwrap())
+}
+
+fn with_secrets() -> ScanOptions {
+    ScanOptions {
+        secrets: true,
+        ..ScanOptions::default()
+    }
+}
+
+/// The rule each kind of planted secret belongs to.
+fn rule_of(kind: &str) -> &'static str {
+    let table = [
+        ("aws-access-key-id", "aws-access-key-id"),
+        ("aws-secret-access-key", "aws-secret-access-key"),
+        ("ec-private-key", "ec-private-key"),
+        ("private-key (PKCS#8", "pkcs8-private-key"),
+        ("github-pat", "github-pat"),
+        ("password (generic", "generic-password"),
+        ("password in postgres URL", "url-password"),
+    ];
+    table
+        .iter()
+        .find(|(k, _)| kind.starts_with(k))
+        .map(|(_, r)| *r)
+        .unwrap_or_else(|| panic!("no rule for planted kind {kind:?}"))
+}
+
+/// (rule, path, layer index, deleted, fingerprint)
+type Key = (String, String, Option<usize>, bool, String);
+
+fn found(s: &Scanned) -> BTreeSet<Key> {
+    s.secrets
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.path.clone(),
+                f.layer_index,
+                f.deleted,
+                f.fingerprint.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn planted_secrets_are_found_with_layer_and_deleted_flag() {
+    let (Some(target), Some(truth)) = (
+        image("secrets"),
+        bosun_testutil::fixture("truth/secrets.json"),
+    ) else {
+        return;
+    };
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(truth).unwrap()).unwrap();
+    let s = scan(&target, &with_secrets(), &Quiet).unwrap();
+    let history: Vec<String> = s
+        .source
+        .image
+        .as_ref()
+        .unwrap()
+        .history
+        .iter()
+        .filter_map(|h| h.created_by.clone())
+        .collect();
+    let mut expected = BTreeSet::new();
+    for p in truth["secrets"].as_array().unwrap() {
+        let kind = p["kind"].as_str().unwrap();
+        let rule = rule_of(kind);
+        let value = p["value"].as_str().unwrap();
+        // A URL's secret is its password.
+        let secret = if rule == "url-password" {
+            let userinfo = value
+                .split_once("://")
+                .unwrap()
+                .1
+                .split_once('@')
+                .unwrap()
+                .0;
+            userinfo.split_once(':').unwrap().1
+        } else {
+            value
+        };
+        let fp = bosun_secret::fingerprint(rule, secret);
+        let path = p["path"].as_str().unwrap().to_string();
+        let layer = p["layer_index"].as_u64().map(|i| i as usize);
+        let deleted = p["deleted_later"].as_bool().unwrap();
+        expected.insert((rule.to_string(), path.clone(), layer, deleted, fp.clone()));
+        // What the config's Env holds, the build step that set it shows too.
+        if path == "config.Env" {
+            for (i, h) in history.iter().enumerate() {
+                if h.contains(value) {
+                    expected.insert((
+                        rule.to_string(),
+                        format!("history[{i}].created_by"),
+                        None,
+                        false,
+                        fp.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(found(&s), expected, "{:#?}", s.secrets);
+    // Each finding names its layer by diff_id, as the truth does.
+    let layers = truth["layers"].as_array().unwrap();
+    for f in &s.secrets {
+        let want = f
+            .layer_index
+            .map(|i| layers[i]["diff_id"].as_str().unwrap().to_string());
+        assert_eq!(f.layer.as_ref().map(|d| d.to_string()), want, "{f:?}");
+        assert!(f.redacted.ends_with("****") && f.line >= 1, "{f:?}");
+    }
+    // The file still there is not reported as deleted; its lines are right.
+    let env = s.secrets.iter().find(|f| f.path == "/app/.env").unwrap();
+    assert_eq!((env.line, env.column, env.deleted), (1, 14, false));
+    let settings = s
+        .secrets
+        .iter()
+        .find(|f| f.path == "/app/config/settings.yaml")
+        .unwrap();
+    assert_eq!(settings.line, 4);
+}
+
+#[test]
+fn no_finding_on_the_other_fixture_images() {
+    let Some(dir) = bosun_testutil::fixture("images/oci") else {
+        return;
+    };
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "secrets")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 7, "{names:?}");
+    for name in names {
+        let s = scan(&image(&name).unwrap(), &with_secrets(), &Quiet).unwrap();
+        let got: Vec<(&str, &str)> = s
+            .secrets
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.path.as_str()))
+            .collect();
+        // debug@2.6.9 (from npm) really ships its Coveralls repo_token: a
+        // genuine leaked credential, not a false positive.
+        let want: &[(&str, &str)] = if name == "node-app" {
+            &[("generic-secret", "/app/node_modules/debug/.coveralls.yml")]
+        } else {
+            &[]
+        };
+        assert_eq!(got, want, "{name}: {:#?}", s.secrets);
+    }
+}
+
+#[test]
+fn off_by_default_and_cached_per_scanner() {
+    let Some(target) = image("secrets") else {
+        return;
+    };
+    let off = scan(&target, &ScanOptions::default(), &Quiet).unwrap();
+    assert!(off.secrets.is_empty());
+    let cache = tempfile::tempdir().unwrap();
+    let cached = |secrets: bool, cfg: bosun_secret::Config| ScanOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        secrets,
+        secret_config: cfg,
+        ..ScanOptions::default()
+    };
+    // A cache filled without the scanner must not hide secrets later, and a
+    // second run from the cache must give the same answer.
+    scan(&target, &cached(false, Default::default()), &Quiet).unwrap();
+    let cold = found(&scan(&target, &cached(true, Default::default()), &Quiet).unwrap());
+    let warm = found(&scan(&target, &cached(true, Default::default()), &Quiet).unwrap());
+    assert_eq!(cold.len(), 10);
+    assert_eq!(cold, warm);
+    // An allow-list changes the answer even with the layers cached.
+    let cfg = bosun_secret::Config::from_bosun_yaml(
+        "vulns: {}\nsecrets:\n  allow:\n    - path: /root/**\n    - rule: github-pat\n",
+    )
+    .unwrap();
+    let allowed = found(&scan(&target, &cached(true, cfg), &Quiet).unwrap());
+    let rules: BTreeSet<&str> = allowed.iter().map(|k| k.0.as_str()).collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from(["generic-password", "pkcs8-private-key", "url-password"])
+    );
+}
+
+#[test]
+fn directories_are_scanned_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("deploy")).unwrap();
+    std::fs::write(
+        tmp.path().join("deploy/.env"),
+        "GITHUB_TOKEN=ghp_lxOFKnAteGtBk4edGB0vgGPNkoZz3C0qIB8c\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("README"), "nothing here\n").unwrap();
+    let s = scan(
+        &Target::Dir(tmp.path().to_path_buf()),
+        &with_secrets(),
+        &Quiet,
+    )
+    .unwrap();
+    let got: Vec<(&str, &str, bool)> = s
+        .secrets
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.path.as_str(), f.deleted))
+        .collect();
+    assert_eq!(got, [("github-pat", "/deploy/.env", false)]);
+    assert!(Path::new(&tmp.path().join("README")).exists());
+}

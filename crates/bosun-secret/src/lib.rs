@@ -1,0 +1,680 @@
+//! Secret detection for image layers, image configs and source trees.
+//!
+//! A [`Scanner`] holds the built-in rules plus any custom ones from
+//! `bosun.yaml`. Scanning a file costs one pass of a keyword automaton over
+//! its bytes (every rule names keywords, matched exactly as written); only
+//! the rules whose keywords occur run their regex, and a match must then
+//! pass the rule's check (checksum, structure, entropy, placeholder list)
+//! and the allow-lists. Large inputs are scanned in overlapping windows, so
+//! memory stays bounded however big a file is. A [`Match`] never carries the
+//! secret: only a redacted prefix and a fingerprint.
+
+mod check;
+pub mod config;
+mod rules;
+
+use std::io::{self, Read};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+pub use config::{AllowRule, Config, CustomRule};
+use rules::{BUILTIN, Check};
+
+/// Bump when a built-in rule or check changes, so cached results that
+/// depend on the rules are not reused.
+pub const RULES_VERSION: u32 = 1;
+
+/// Bytes scanned per window; a match must start in the first `WINDOW`
+/// bytes of one and fit in `OVERLAP` more (a large PGP key block does).
+const WINDOW: usize = 1 << 20;
+const OVERLAP: usize = 64 << 10;
+/// A file with a NUL byte in this many first bytes is binary.
+const BINARY_PROBE: usize = 8 << 10;
+/// A file full of matches is reported, not a million times.
+const MAX_MATCHES_PER_FILE: usize = 100;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    #[default]
+    High,
+    Critical,
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bosun.yaml {what}: {message}")]
+    Config { what: String, message: String },
+}
+
+fn config_err(what: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Config {
+        what: what.into(),
+        message: message.into(),
+    }
+}
+
+/// What a rule is, for listings and SARIF rule help.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub builtin: bool,
+}
+
+/// One secret found. The value itself is never kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Match {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub title: String,
+    /// 1-based line and byte column of the secret's first byte.
+    pub line: usize,
+    pub column: usize,
+    /// The public prefix and at most four more characters, then `****`.
+    pub redacted: String,
+    /// `sha256:` + hex of `rule_id:value`: allow-list a value by it without
+    /// writing the value down.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of `value` as found by rule `rule_id`.
+pub fn fingerprint(rule_id: &str, value: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update(b":");
+    h.update(value.as_bytes());
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// `reveal` public characters, then at most four (and at most a fifth of
+/// the rest) of the secret, then `****`.
+fn redact(value: &str, reveal: usize) -> String {
+    let n = value.chars().count();
+    let reveal = reveal.min(n);
+    let extra = ((n - reveal) / 5).min(4);
+    // One line: a key block's prefix stops at its BEGIN line.
+    let mut out: String = value
+        .chars()
+        .take(reveal + extra)
+        .take_while(|c| !matches!(c, '\n' | '\r' | '\\'))
+        .collect();
+    out.push_str("****");
+    out
+}
+
+struct Rule {
+    info: RuleInfo,
+    regex: Regex,
+    context: Option<Regex>,
+    check: Check,
+    binary: bool,
+    reveal: usize,
+    allow: Vec<String>,
+}
+
+struct Allow {
+    rule: Option<String>,
+    path: Option<Regex>,
+    value: Option<Regex>,
+    fingerprint: Option<String>,
+}
+
+impl Allow {
+    fn path_only(&self) -> bool {
+        self.rule.is_none() && self.value.is_none() && self.fingerprint.is_none()
+    }
+}
+
+/// Compiled rules and allow-lists. Cheap to share between threads.
+pub struct Scanner {
+    rules: Vec<Rule>,
+    prefilter: AhoCorasick,
+    /// Keyword pattern id -> rules that named it.
+    keyword_rules: Vec<Vec<usize>>,
+    allow: Vec<Allow>,
+    skip: Vec<Regex>,
+    fingerprint: String,
+}
+
+fn compile(pattern: &str, what: &str) -> Result<Regex, Error> {
+    RegexBuilder::new(pattern)
+        .size_limit(1 << 22)
+        .build()
+        .map_err(|e| config_err(what, format!("invalid regex: {e}")))
+}
+
+/// A path glob as a regex: `*` and `?` stay within one path segment, `**`
+/// crosses segments; a glob not starting with `/` matches at any depth.
+pub(crate) fn glob_regex(glob: &str) -> String {
+    let mut re = String::from("^");
+    if !glob.starts_with('/') {
+        re.push_str("(?:.*/)?");
+    }
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                if chars.peek() == Some(&'/') {
+                    chars.next();
+                    re.push_str("(?:.*/)?");
+                } else {
+                    re.push_str(".*");
+                }
+            }
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            c => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    re.push('$');
+    re
+}
+
+impl Scanner {
+    /// Compile the built-in rules and the configuration's custom rules and
+    /// allow-lists. Errors name the offending entry.
+    pub fn new(cfg: &Config) -> Result<Scanner, Error> {
+        let mut rules = Vec::new();
+        let mut keywords: Vec<(String, usize)> = Vec::new();
+        for (i, d) in cfg.disable.iter().enumerate() {
+            let known = BUILTIN.iter().any(|b| b.id == d) || cfg.rules.iter().any(|r| &r.id == d);
+            if !known {
+                return Err(config_err(
+                    format!("secrets.disable[{i}]"),
+                    format!("no rule {d:?}"),
+                ));
+            }
+        }
+        for b in BUILTIN {
+            if cfg.disable.iter().any(|d| d == b.id) {
+                continue;
+            }
+            let what = format!("built-in rule {}", b.id);
+            for k in b.keywords {
+                keywords.push((k.to_string(), rules.len()));
+            }
+            rules.push(Rule {
+                info: RuleInfo {
+                    id: b.id.into(),
+                    title: b.title.into(),
+                    description: b.description.into(),
+                    severity: b.severity,
+                    builtin: true,
+                },
+                regex: compile(b.regex, &what)?,
+                context: b.context.map(|c| compile(c, &what)).transpose()?,
+                check: b.check,
+                binary: b.binary,
+                reveal: b.reveal,
+                allow: b.allow.iter().map(|s| s.to_string()).collect(),
+            });
+        }
+        for (i, r) in cfg.rules.iter().enumerate() {
+            let what = format!("secrets.rules[{i}] ({})", r.id);
+            if r.id.is_empty()
+                || !r
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(config_err(what, "id must be letters, digits, '-' or '_'"));
+            }
+            if BUILTIN.iter().any(|b| b.id == r.id) || cfg.rules[..i].iter().any(|o| o.id == r.id) {
+                return Err(config_err(what, "id is already used by another rule"));
+            }
+            if r.keywords.is_empty() || r.keywords.iter().any(|k| k.is_empty()) {
+                return Err(config_err(
+                    what,
+                    "keywords: at least one non-empty keyword is needed (the rule's regex only runs on files containing one)",
+                ));
+            }
+            let regex = compile(&r.regex, &format!("{what}.regex"))?;
+            if cfg.disable.iter().any(|d| d == &r.id) {
+                continue;
+            }
+            // As written, and in lower and UPPER case.
+            for k in &r.keywords {
+                for v in [k.clone(), k.to_ascii_lowercase(), k.to_ascii_uppercase()] {
+                    keywords.push((v, rules.len()));
+                }
+            }
+            rules.push(Rule {
+                info: RuleInfo {
+                    id: r.id.clone(),
+                    title: r.title.clone().unwrap_or_else(|| r.id.clone()),
+                    description: r.description.clone().unwrap_or_default(),
+                    severity: r.severity,
+                    builtin: false,
+                },
+                regex,
+                context: None,
+                check: match r.min_entropy {
+                    Some(e) => Check::Entropy(e),
+                    None => Check::NotFake,
+                },
+                binary: r.binary,
+                reveal: 0,
+                allow: Vec::new(),
+            });
+        }
+        let mut allow = Vec::new();
+        for (i, a) in cfg.allow.iter().enumerate() {
+            let what = format!("secrets.allow[{i}]");
+            if let Some(id) = &a.rule
+                && !rules.iter().any(|r| &r.info.id == id)
+                && !cfg.disable.contains(id)
+            {
+                return Err(config_err(what, format!("no rule {id:?}")));
+            }
+            let entry = Allow {
+                rule: a.rule.clone(),
+                path: a
+                    .path
+                    .as_deref()
+                    .map(|g| compile(&glob_regex(g), &format!("{what}.path")))
+                    .transpose()?,
+                value: a
+                    .value
+                    .as_deref()
+                    .map(|v| compile(v, &format!("{what}.value")))
+                    .transpose()?,
+                fingerprint: a.fingerprint.clone(),
+            };
+            if entry.rule.is_none()
+                && entry.path.is_none()
+                && entry.value.is_none()
+                && entry.fingerprint.is_none()
+            {
+                return Err(config_err(
+                    what,
+                    "needs at least one of rule, path, value, fingerprint",
+                ));
+            }
+            allow.push(entry);
+        }
+        let skip = cfg
+            .skip_paths
+            .iter()
+            .enumerate()
+            .map(|(i, g)| compile(&glob_regex(g), &format!("secrets.skip-paths[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Several rules may share a keyword: one automaton pattern, many rules.
+        keywords.sort();
+        keywords.dedup();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (k, r) in keywords {
+            if patterns.last() != Some(&k) {
+                patterns.push(k);
+                keyword_rules.push(Vec::new());
+            }
+            if let Some(v) = keyword_rules.last_mut() {
+                v.push(r);
+            }
+        }
+        // Non-overlapping search is what runs at SIMD speed; it reports
+        // `aws_secret` but not the `secret` inside it, so a keyword also
+        // stands for every keyword it contains.
+        let direct = keyword_rules.clone();
+        for (i, k) in patterns.iter().enumerate() {
+            for (j, inner) in patterns.iter().enumerate() {
+                if i != j && k.contains(inner.as_str()) {
+                    keyword_rules[i].extend_from_slice(&direct[j]);
+                }
+            }
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| config_err("secrets keywords", e.to_string()))?;
+        let mut h = Sha256::new();
+        h.update(format!("rules-{RULES_VERSION}\n{cfg:?}"));
+        Ok(Scanner {
+            rules,
+            prefilter,
+            keyword_rules,
+            allow,
+            skip,
+            fingerprint: hex::encode(h.finalize()),
+        })
+    }
+
+    /// The rules in effect, built-in first.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
+        self.rules.iter().map(|r| &r.info)
+    }
+
+    /// Identifies the rules and allow-lists: results computed under one
+    /// fingerprint are valid for any scanner with the same.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Whether the configuration excludes `path` from scanning altogether.
+    pub fn skips(&self, path: &str) -> bool {
+        self.skip.iter().any(|g| g.is_match(path.as_bytes()))
+            || self.allow.iter().any(|a| {
+                a.path_only() && a.path.as_ref().is_some_and(|g| g.is_match(path.as_bytes()))
+            })
+    }
+
+    /// Scan one file's content. `path` is what allow-list globs see.
+    pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<Match> {
+        let mut f = self.file(path);
+        f.scan_all(bytes);
+        f.finish()
+    }
+
+    /// Scan text that is not a file (an image config `Env` entry, a label, a
+    /// history `created_by`); `origin` names it for allow-lists. Text is
+    /// never treated as binary.
+    pub fn scan_text(&self, origin: &str, text: &str) -> Vec<Match> {
+        let mut f = self.file(origin);
+        f.binary = Some(false);
+        f.scan_all(text.as_bytes());
+        f.finish()
+    }
+
+    /// Scan a stream with bounded memory.
+    pub fn scan_reader(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<Match>> {
+        let mut f = self.file(path);
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => f.feed(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(f.finish())
+    }
+
+    /// Start a push-style scan of one file: [`FileScan::feed`] it the content
+    /// in pieces of any size, then [`FileScan::finish`].
+    pub fn file(&self, path: &str) -> FileScan<'_> {
+        FileScan {
+            scanner: self,
+            path: path.to_string(),
+            skip: self.skips(path),
+            buf: Vec::new(),
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            binary: None,
+            out: Vec::new(),
+        }
+    }
+}
+
+/// A secret candidate inside one window.
+struct Hit {
+    rule: usize,
+    start: usize,
+    end: usize,
+    /// None: claimed by a rule but not a secret.
+    verdict: Option<(Option<String>, Severity)>,
+    value: String,
+}
+
+/// The scan of one file in progress.
+pub struct FileScan<'s> {
+    scanner: &'s Scanner,
+    path: String,
+    skip: bool,
+    /// Unscanned bytes (plus the overlap kept from the previous window).
+    buf: Vec<u8>,
+    /// Absolute offset of `buf[0]`, its line number, and where that line starts.
+    offset: u64,
+    line: usize,
+    line_start: u64,
+    binary: Option<bool>,
+    out: Vec<Match>,
+}
+
+impl FileScan<'_> {
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.skip || self.out.len() >= MAX_MATCHES_PER_FILE {
+            return;
+        }
+        self.buf.extend_from_slice(data);
+        while self.buf.len() >= WINDOW + OVERLAP {
+            let buf = std::mem::take(&mut self.buf);
+            self.window(&buf, WINDOW);
+            self.buf = buf;
+            self.buf.drain(..WINDOW);
+        }
+    }
+
+    /// Scan a whole slice without copying it.
+    fn scan_all(&mut self, bytes: &[u8]) {
+        if self.skip {
+            return;
+        }
+        let mut start = 0;
+        while bytes.len() - start >= WINDOW + OVERLAP && self.out.len() < MAX_MATCHES_PER_FILE {
+            self.window(&bytes[start..start + WINDOW + OVERLAP], WINDOW);
+            start += WINDOW;
+        }
+        self.buf.extend_from_slice(&bytes[start..]);
+    }
+
+    pub fn finish(mut self) -> Vec<Match> {
+        if !self.skip && !self.buf.is_empty() && self.out.len() < MAX_MATCHES_PER_FILE {
+            let buf = std::mem::take(&mut self.buf);
+            self.window(&buf, buf.len());
+        }
+        self.out.truncate(MAX_MATCHES_PER_FILE);
+        self.out
+    }
+
+    /// Scan `w`, reporting matches that start before `limit`, then advance
+    /// the position past `w[..limit]`.
+    fn window(&mut self, w: &[u8], limit: usize) {
+        let s = self.scanner;
+        let binary = *self
+            .binary
+            .get_or_insert_with(|| memchr::memchr(0, &w[..w.len().min(BINARY_PROBE)]).is_some());
+        let mut wanted = vec![false; s.rules.len()];
+        let mut left = s.rules.len();
+        for m in s.prefilter.find_iter(w) {
+            for &r in &s.keyword_rules[m.pattern().as_usize()] {
+                if !wanted[r] {
+                    wanted[r] = true;
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                break;
+            }
+        }
+        let mut hits: Vec<Hit> = Vec::new();
+        for (ri, rule) in s.rules.iter().enumerate() {
+            if !wanted[ri] || (binary && !rule.binary) {
+                continue;
+            }
+            if rule.context.as_ref().is_some_and(|c| !c.is_match(w)) {
+                continue;
+            }
+            for caps in rule.regex.captures_iter(w) {
+                let Some(m) = ["s", "s2", "s3"]
+                    .iter()
+                    .find_map(|g| caps.name(g))
+                    .or_else(|| caps.get(0))
+                else {
+                    continue;
+                };
+                if m.start() >= limit {
+                    break;
+                }
+                let value = String::from_utf8_lossy(m.as_bytes());
+                let host = caps.name("host").map(|h| h.as_bytes());
+                // A more specific rule already took these bytes.
+                if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+                    continue;
+                }
+                let verdict = verdict(rule, &value, host);
+                // A vendor format that fails its check (a bad checksum, a
+                // documented example) is known not to be a secret: it keeps
+                // its bytes from the generic rules too.
+                let claims = !matches!(
+                    rule.check,
+                    Check::PrivateKey(_) | Check::Assignment { .. } | Check::UrlPassword
+                );
+                if verdict.is_none() && !claims {
+                    continue;
+                }
+                hits.push(Hit {
+                    rule: ri,
+                    start: m.start(),
+                    end: m.end(),
+                    verdict,
+                    value: value.into_owned(),
+                });
+                if hits.len() >= MAX_MATCHES_PER_FILE {
+                    break;
+                }
+            }
+        }
+        hits.sort_by_key(|h| h.start);
+        let (mut pos, mut line, mut line_start) = (0usize, self.line, self.line_start);
+        for h in hits {
+            let Some((title, severity)) = h.verdict else {
+                continue;
+            };
+            let rule = &s.rules[h.rule];
+            let fp = fingerprint(&rule.info.id, &h.value);
+            if self.allowed(&rule.info.id, &h.value, &fp) {
+                continue;
+            }
+            for nl in memchr::memchr_iter(b'\n', &w[pos..h.start]) {
+                line += 1;
+                line_start = self.offset + (pos + nl + 1) as u64;
+            }
+            pos = h.start;
+            let column = (self.offset + h.start as u64 - line_start) as usize + 1;
+            self.out.push(Match {
+                rule_id: rule.info.id.clone(),
+                severity,
+                title: title.unwrap_or_else(|| rule.info.title.clone()),
+                line,
+                column,
+                redacted: redact(&h.value, rule.reveal),
+                fingerprint: fp,
+            });
+        }
+        let consumed = &w[..limit];
+        self.line += memchr::memchr_iter(b'\n', consumed).count();
+        if let Some(nl) = memchr::memrchr(b'\n', consumed) {
+            self.line_start = self.offset + nl as u64 + 1;
+        }
+        self.offset += limit as u64;
+    }
+
+    fn allowed(&self, rule: &str, value: &str, fp: &str) -> bool {
+        rules::KNOWN_PUBLIC.contains(&fp)
+            || self.scanner.allow.iter().any(|a| {
+                a.rule.as_deref().is_none_or(|r| r == rule)
+                    && a.path
+                        .as_ref()
+                        .is_none_or(|g| g.is_match(self.path.as_bytes()))
+                    && a.value
+                        .as_ref()
+                        .is_none_or(|v| v.is_match(value.as_bytes()))
+                    && a.fingerprint.as_deref().is_none_or(|f| f == fp)
+            })
+    }
+}
+
+/// Whether `value` passes `rule`'s check; the title and severity to report
+/// when the check refines them (a private key's encryption).
+fn verdict(rule: &Rule, value: &str, host: Option<&[u8]>) -> Option<(Option<String>, Severity)> {
+    if rule.allow.iter().any(|a| a == value) {
+        return None;
+    }
+    let sev = rule.info.severity;
+    let ok = match rule.check {
+        Check::NotFake => !check::looks_fake(value),
+        Check::Entropy(e) => !check::looks_fake(value) && check::entropy(value.as_bytes()) >= e,
+        Check::GithubCrc => check::github_checksum_ok(value),
+        Check::Jwt => check::jwt_ok(value),
+        Check::DockerAuth => check::docker_auth_ok(value),
+        Check::KubeKeyData => check::kube_key_data_ok(value),
+        Check::UrlPassword => {
+            let host = host.map(|h| h.to_ascii_lowercase()).unwrap_or_default();
+            let example_host = [&b"example.com"[..], b"example.org", b"example.net"]
+                .iter()
+                .any(|e| host.ends_with(e));
+            !example_host && check::plausible_value(value, 1, 0.0)
+        }
+        Check::Assignment {
+            min_len,
+            min_entropy,
+        } => check::plausible_value(value, min_len, min_entropy),
+        Check::PrivateKey(kind) => {
+            let encrypted = check::private_key(kind, value)?;
+            return Some(match encrypted {
+                Some(true) => (
+                    Some(format!("{} (encrypted)", rule.info.title)),
+                    Severity::Medium,
+                ),
+                Some(false) => (Some(format!("{} (not encrypted)", rule.info.title)), sev),
+                None => (
+                    Some(format!("{} (encryption unknown)", rule.info.title)),
+                    sev,
+                ),
+            });
+        }
+    };
+    ok.then_some((None, sev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        let m = |g: &str, p: &str| Regex::new(&glob_regex(g)).unwrap().is_match(p.as_bytes());
+        assert!(m("/app/tests/**", "/app/tests/a/b.txt"));
+        assert!(m("tests/**", "/src/tests/x"));
+        assert!(m("*.pem", "/etc/ssl/a.pem"));
+        assert!(!m("/etc/*.pem", "/etc/ssl/a.pem"));
+        assert!(m("/etc/**/*.pem", "/etc/a.pem"));
+        assert!(m("/a?c", "/abc"));
+        assert!(!m("/a.c", "/abc"));
+    }
+
+    #[test]
+    fn redaction_is_short() {
+        assert_eq!(
+            redact("ghp_lxOFKnAteGtBk4edGB0vgGPNkoZz3C0qIB8c", 4),
+            "ghp_lxOF****"
+        );
+        assert_eq!(redact("hunter22", 0), "h****");
+        assert_eq!(redact("ab", 0), "****");
+        assert_eq!(redact("ab", 5), "ab****");
+    }
+}
