@@ -110,17 +110,32 @@ impl Range {
     /// The schema's `IncludedInRanges` for one range: under some limit
     /// (an implicit `*` when none), then the last applicable event decides.
     pub fn contains(&self, v: &AnyVersion) -> bool {
+        self.contains_point(Point::At(v))
+    }
+
+    /// The versions this range's events name (not `0` or `*`).
+    pub fn boundaries(&self) -> impl Iterator<Item = &AnyVersion> {
+        self.events.iter().filter_map(|(_, b)| match b {
+            Bound::At(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// [`Range::contains`] for a [`Point`]: the answer is the same for every
+    /// version in an open interval between two event versions, which is
+    /// what lets a matcher precompute the affected set per interval.
+    pub fn contains_point(&self, p: Point<'_>) -> bool {
         let mut limits = self
             .events
             .iter()
             .filter(|(k, _)| *k == Kind::Limit)
             .peekable();
-        if limits.peek().is_some() && !limits.any(|(_, b)| cmp_v(v, b) == Ordering::Less) {
+        if limits.peek().is_some() && !limits.any(|(_, b)| cmp_point(p, b) == Ordering::Less) {
             return false;
         }
         let mut vulnerable = false;
         for (kind, b) in &self.events {
-            let o = cmp_v(v, b);
+            let o = cmp_point(p, b);
             match kind {
                 Kind::Introduced if o != Ordering::Less => vulnerable = true,
                 Kind::Fixed if o != Ordering::Less => vulnerable = false,
@@ -129,6 +144,33 @@ impl Range {
             }
         }
         vulnerable
+    }
+}
+
+/// A place on a scheme's version line, for evaluating a range over whole
+/// intervals at once.
+#[derive(Debug, Clone, Copy)]
+pub enum Point<'a> {
+    /// Below every version an event names (but above `introduced: 0`).
+    Below,
+    /// Exactly this version.
+    At(&'a AnyVersion),
+    /// Strictly above this version and below the next one any event of
+    /// interest names: every such version evaluates alike.
+    JustAbove(&'a AnyVersion),
+}
+
+fn cmp_point(p: Point<'_>, b: &Bound) -> Ordering {
+    match (p, b) {
+        (_, Bound::Zero) => Ordering::Greater,
+        (_, Bound::Infinity) | (Point::Below, Bound::At(_)) => Ordering::Less,
+        (Point::At(v), b) => cmp_v(v, b),
+        (Point::JustAbove(v), Bound::At(x)) => {
+            match v.partial_cmp_same(x).unwrap_or(Ordering::Equal) {
+                Ordering::Equal => Ordering::Greater,
+                o => o,
+            }
+        }
     }
 }
 
@@ -203,5 +245,54 @@ mod tests {
         assert!(Range::new(Scheme::Semver, &[Introduced("x".into())]).is_err());
         let many = vec![Introduced("0".into()); MAX_EVENTS + 1];
         assert!(Range::new(Scheme::Semver, &many).is_err());
+    }
+
+    /// Every version evaluates like the [`Point`] of the interval it falls
+    /// in: what the matcher's per-interval index relies on.
+    #[test]
+    fn points_agree_with_versions_in_their_interval() {
+        let ranges = [
+            vec![
+                Introduced("1.0.0".into()),
+                Fixed("1.2.0".into()),
+                Introduced("2.0.0".into()),
+                LastAffected("2.5.0".into()),
+            ],
+            vec![Introduced("0".into()), Fixed("1.1.0".into())],
+            vec![Introduced("1.0.0".into()), Limit("2.2.0".into())],
+            vec![
+                Introduced("0".into()),
+                LastAffected("2.0.0".into()),
+                Limit("*".into()),
+            ],
+        ];
+        let grid: Vec<String> = (0..40)
+            .map(|i| format!("{}.{}.0", i / 10, i % 10))
+            .collect();
+        for events in &ranges {
+            let r = range(Scheme::Semver, events);
+            let mut bounds: Vec<AnyVersion> = r.boundaries().cloned().collect();
+            bounds.sort_by(|a, b| a.partial_cmp_same(b).unwrap_or(Ordering::Equal));
+            for v in &grid {
+                let pv = AnyVersion::parse(Scheme::Semver, v).unwrap_or_else(|e| panic!("{e}"));
+                let below =
+                    bounds.partition_point(|b| b.partial_cmp_same(&pv) == Some(Ordering::Less));
+                let point = if bounds
+                    .get(below)
+                    .is_some_and(|b| b.partial_cmp_same(&pv) == Some(Ordering::Equal))
+                {
+                    Point::At(&bounds[below])
+                } else if below == 0 {
+                    Point::Below
+                } else {
+                    Point::JustAbove(&bounds[below - 1])
+                };
+                assert_eq!(
+                    r.contains(&pv),
+                    r.contains_point(point),
+                    "{events:?} at {v}"
+                );
+            }
+        }
     }
 }

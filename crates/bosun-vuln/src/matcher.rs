@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use bosun_core::{Distro, Package, PackageKind, PackageMetadata, RelationshipKind};
 use bosun_sbom::Sbom;
 use bosun_version::{AnyVersion, Scheme, osv};
@@ -348,6 +350,19 @@ impl Compiled {
             })
     }
 
+    /// [`Compiled::affects`] for every version at `p` (see [`Index`]).
+    fn affects_point(&self, p: osv::Point<'_>) -> bool {
+        match self.affected.state {
+            AffectedState::NotAffected => return false,
+            AffectedState::Unfixed | AffectedState::WontFix if self.affected.ranges.is_empty() => {
+                return true;
+            }
+            _ => {}
+        }
+        self.ranges.iter().any(|(range, _)| range.contains_point(p))
+            || matches!(p, osv::Point::At(v) if self.versions.binary_search_by(|x| cmp_versions(x, v)).is_ok())
+    }
+
     /// The fixes for an affected `version`: per range containing it, the
     /// nearest fixed version above it.
     fn fixes(&self, version: Option<&AnyVersion>) -> Vec<String> {
@@ -404,12 +419,174 @@ impl<'q> ParsedVersion<'q> {
     }
 }
 
+/// A package's entries with, for the scheme most of them use, the affected
+/// set precomputed per interval of the version line. Every version an entry
+/// names cuts the line; between two cuts (and at each cut) every version
+/// evaluates alike (`osv::Point`), so a lookup is one binary search over the
+/// cuts instead of evaluating every entry: a package like `tensorflow` has
+/// hundreds of advisories.
+struct PackageEntries {
+    entries: Vec<Compiled>,
+    index: Option<Index>,
+}
+
+struct Index {
+    scheme: Scheme,
+    /// Sorted, distinct.
+    cuts: Vec<AnyVersion>,
+    /// Slot -> position in `sets`. Slot 0 is below every cut, slot 2i+1 is
+    /// `cuts[i]` itself, slot 2i+2 the interval just above it.
+    slots: Vec<u32>,
+    /// Entry positions affected in a slot (runs of equal sets share one).
+    sets: Vec<Box<[u32]>>,
+    /// Entries of another scheme, or none: evaluated one by one.
+    direct: Vec<u32>,
+}
+
+impl PackageEntries {
+    fn new(entries: Vec<Compiled>) -> PackageEntries {
+        let mut counts: Vec<(Scheme, usize)> = Vec::new();
+        for s in entries.iter().filter_map(|c| c.scheme) {
+            match counts.iter_mut().find(|(k, _)| *k == s) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((s, 1)),
+            }
+        }
+        let index = counts
+            .iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|&(scheme, _)| Index::build(scheme, &entries));
+        PackageEntries { entries, index }
+    }
+
+    /// Positions of the entries affecting `raw`.
+    fn affected(&self, raw: &str, versions: &mut ParsedVersion<'_>) -> Vec<usize> {
+        let Some(index) = &self.index else {
+            return (0..self.entries.len())
+                .filter(|&i| self.entries[i].affects(raw, versions.get(self.entries[i].scheme)))
+                .collect();
+        };
+        let slot = match versions.get(Some(index.scheme)) {
+            Some(v) => {
+                let i = index
+                    .cuts
+                    .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
+                let at = index
+                    .cuts
+                    .get(i)
+                    .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
+                if at { 2 * i + 1 } else { 2 * i }
+            }
+            None => usize::MAX,
+        };
+        if slot == usize::MAX {
+            // Unparsable under the index's scheme: only string equality
+            // with explicit versions (or another scheme) can match.
+            return (0..self.entries.len())
+                .filter(|&i| self.entries[i].affects(raw, versions.get(self.entries[i].scheme)))
+                .collect();
+        }
+        let set = index
+            .slots
+            .get(slot)
+            .and_then(|&s| index.sets.get(s as usize));
+        let mut out: Vec<usize> = set
+            .map(|s| s.iter().map(|&e| e as usize).collect())
+            .unwrap_or_default();
+        for &e in &index.direct {
+            let c = &self.entries[e as usize];
+            if c.affects(raw, versions.get(c.scheme)) {
+                out.push(e as usize);
+            }
+        }
+        out
+    }
+}
+
+impl Index {
+    fn build(scheme: Scheme, entries: &[Compiled]) -> Index {
+        let (indexed, direct): (Vec<u32>, Vec<u32>) =
+            (0..entries.len() as u32).partition(|&i| entries[i as usize].scheme == Some(scheme));
+        let mut cuts: Vec<AnyVersion> = Vec::new();
+        for &i in &indexed {
+            let c = &entries[i as usize];
+            cuts.extend(c.ranges.iter().flat_map(|(r, _)| r.boundaries().cloned()));
+            cuts.extend(c.versions.iter().cloned());
+        }
+        cuts.sort_by(cmp_versions);
+        cuts.dedup_by(|a, b| cmp_versions(a, b) == std::cmp::Ordering::Equal);
+        let n_slots = 2 * cuts.len() + 1;
+        let point = |slot: usize| match slot {
+            0 => osv::Point::Below,
+            s if s % 2 == 1 => osv::Point::At(&cuts[s / 2]),
+            s => osv::Point::JustAbove(&cuts[s / 2 - 1]),
+        };
+        let position = |v: &AnyVersion| {
+            cuts.partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less)
+        };
+        let mut per_slot: Vec<Vec<u32>> = vec![Vec::new(); n_slots];
+        for &e in &indexed {
+            let c = &entries[e as usize];
+            // Outside the span of its own versions an entry's answer cannot
+            // change: evaluate it inside the span only.
+            let own = c
+                .ranges
+                .iter()
+                .flat_map(|(r, _)| r.boundaries())
+                .chain(c.versions.iter());
+            let (mut lo, mut hi) = (usize::MAX, 0);
+            for v in own {
+                let i = position(v);
+                lo = lo.min(i);
+                hi = hi.max(i);
+            }
+            let below = c.affects_point(osv::Point::Below);
+            let (first, last, above) = if lo == usize::MAX {
+                (n_slots, n_slots, below)
+            } else {
+                (
+                    2 * lo + 1,
+                    2 * hi + 1,
+                    c.affects_point(osv::Point::JustAbove(&cuts[hi])),
+                )
+            };
+            for (slot, set) in per_slot.iter_mut().enumerate() {
+                let hit = if slot < first {
+                    below
+                } else if slot > last {
+                    above
+                } else {
+                    c.affects_point(point(slot))
+                };
+                if hit {
+                    set.push(e);
+                }
+            }
+        }
+        let mut slots = Vec::with_capacity(n_slots);
+        let mut sets: Vec<Box<[u32]>> = Vec::new();
+        for set in per_slot {
+            if sets.last().map(|l| &l[..]) != Some(&set[..]) {
+                sets.push(set.into_boxed_slice());
+            }
+            slots.push((sets.len() - 1) as u32);
+        }
+        Index {
+            scheme,
+            cuts,
+            slots,
+            sets,
+            direct,
+        }
+    }
+}
+
 /// Matches packages against an open database, caching per lookup key.
 pub struct Matcher<'db> {
     db: &'db Db,
     /// ecosystem -> name -> compiled entries (nested so lookups by `&str`
     /// allocate nothing).
-    entries: HashMap<String, HashMap<String, Arc<Vec<Compiled>>>>,
+    entries: FxHashMap<String, FxHashMap<String, Arc<PackageEntries>>>,
     advisories: HashMap<AdvisoryKey, Arc<Advisory>>,
 }
 
@@ -417,17 +594,21 @@ impl<'db> Matcher<'db> {
     pub fn new(db: &'db Db) -> Matcher<'db> {
         Matcher {
             db,
-            entries: HashMap::new(),
+            entries: FxHashMap::default(),
             advisories: HashMap::new(),
         }
     }
 
-    fn compiled(&mut self, ecosystem: &str, name: &str) -> Result<Arc<Vec<Compiled>>, DbError> {
-        if !self.db.has(ecosystem, name) {
-            return Ok(Arc::new(Vec::new()));
-        }
+    fn compiled(
+        &mut self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<Arc<PackageEntries>>, DbError> {
         if let Some(c) = self.entries.get(ecosystem).and_then(|m| m.get(name)) {
-            return Ok(c.clone());
+            return Ok(Some(c.clone()));
+        }
+        if !self.db.has(ecosystem, name) {
+            return Ok(None);
         }
         let compiled: Vec<Compiled> = self
             .db
@@ -435,43 +616,44 @@ impl<'db> Matcher<'db> {
             .into_iter()
             .map(|(key, a)| Compiled::new(key, a, ecosystem))
             .collect();
-        let c = Arc::new(compiled);
+        let c = Arc::new(PackageEntries::new(compiled));
         self.entries
             .entry(ecosystem.to_string())
             .or_default()
             .insert(name.to_string(), c.clone());
-        Ok(c)
+        Ok(Some(c))
     }
 
     /// Keys of the advisories affecting `q`: the unit the lookup benchmark
     /// measures (fixes and the rest of a finding are only worked out for
     /// findings).
     pub fn lookup(&mut self, q: &Query) -> Result<Vec<AdvisoryKey>, DbError> {
-        let entries = self.compiled(&q.ecosystem, &q.name)?;
+        let Some(p) = self.compiled(&q.ecosystem, &q.name)? else {
+            return Ok(Vec::new());
+        };
         let mut versions = ParsedVersion::new(&q.version);
-        Ok(entries
-            .iter()
-            .filter(|c| c.affects(&q.version, versions.get(c.scheme)))
-            .map(|c| c.key)
+        Ok(p.affected(&q.version, &mut versions)
+            .into_iter()
+            .map(|i| p.entries[i].key)
             .collect())
     }
 
     fn hits(&mut self, q: &Query) -> Result<Vec<Hit>, DbError> {
-        let entries = self.compiled(&q.ecosystem, &q.name)?;
+        let Some(p) = self.compiled(&q.ecosystem, &q.name)? else {
+            return Ok(Vec::new());
+        };
         let mut versions = ParsedVersion::new(&q.version);
         let mut out = Vec::new();
-        for c in entries.iter() {
-            let v = versions.get(c.scheme);
-            if c.affects(&q.version, v) {
-                out.push(Hit {
-                    key: c.key,
-                    fixes: c.fixes(v),
-                    state: c.affected.state,
-                    state_note: c.affected.state_note.clone(),
-                    severity: c.affected.severity,
-                    source: String::new(),
-                });
-            }
+        for i in p.affected(&q.version, &mut versions) {
+            let c = &p.entries[i];
+            out.push(Hit {
+                key: c.key,
+                fixes: c.fixes(versions.get(c.scheme)),
+                state: c.affected.state,
+                state_note: c.affected.state_note.clone(),
+                severity: c.affected.severity,
+                source: String::new(),
+            });
         }
         Ok(out)
     }

@@ -7,10 +7,10 @@
 //! entry is loaded at open, so the great majority of lookups (packages with
 //! no advisory) never touch SQLite.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Advisory, Affected, Epss, KevEntry};
@@ -112,7 +112,7 @@ pub struct Db {
     conn: Connection,
     meta: Metadata,
     /// ecosystem -> names that have at least one affected entry.
-    keys: HashMap<String, HashSet<String>>,
+    keys: FxHashMap<String, FxHashSet<String>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -174,7 +174,7 @@ impl Db {
             what: "metadata".into(),
             source: e,
         })?;
-        let mut keys: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut keys: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
         {
             let mut st = conn
                 .prepare("SELECT DISTINCT ecosystem, name FROM affected")
