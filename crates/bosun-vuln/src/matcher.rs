@@ -1007,4 +1007,60 @@ mod tests {
         );
         assert_eq!(os_ecosystem(&d("plan9", "4")), None);
     }
+
+    /// The interval index answers exactly as evaluating every entry does,
+    /// for every package of the real PyPI, Go, npm, crates.io and Debian
+    /// data, at every version the advisories name and at versions between
+    /// and around them.
+    #[test]
+    fn index_agrees_with_direct_evaluation() {
+        let Some(vulndata) = bosun_testutil::shared("vulndata") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db_path = dir.path().join("vuln.db");
+        bosun_vulndb::build::build(&vulndata, &db_path, 0).unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::open(&db_path).unwrap_or_else(|e| panic!("{e}"));
+        let mut m = Matcher::new(&db);
+        let mut checked = 0usize;
+        for (eco, _) in db.ecosystems() {
+            let keys: Vec<String> = db.names(&eco);
+            for name in keys {
+                let Some(p) = m.compiled(&eco, &name).unwrap_or_else(|e| panic!("{e}")) else {
+                    continue;
+                };
+                let mut probes: BTreeSet<String> =
+                    ["0", "0.0.0", "0.0.1", "1.0", "999.0.0", "v0.0.0-0"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect();
+                for c in &p.entries {
+                    for r in &c.affected.ranges {
+                        for e in &r.events {
+                            let (Event::Introduced(v)
+                            | Event::Fixed(v)
+                            | Event::LastAffected(v)
+                            | Event::Limit(v)) = e;
+                            probes.insert(v.clone());
+                            // Just above and just below, in most schemes.
+                            probes.insert(format!("{v}.1"));
+                            probes.insert(format!("{v}-1"));
+                        }
+                    }
+                    probes.extend(c.affected.versions.iter().take(50).cloned());
+                }
+                for raw in &probes {
+                    let mut pv = ParsedVersion::new(raw);
+                    let got: BTreeSet<usize> = p.affected(raw, &mut pv).into_iter().collect();
+                    let mut pv = ParsedVersion::new(raw);
+                    let want: BTreeSet<usize> = (0..p.entries.len())
+                        .filter(|&i| p.entries[i].affects(raw, pv.get(p.entries[i].scheme)))
+                        .collect();
+                    assert_eq!(got, want, "{eco}/{name} at {raw:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked} probes");
+    }
 }

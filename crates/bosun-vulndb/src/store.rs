@@ -210,6 +210,17 @@ impl Db {
             .is_some_and(|names| names.contains(name))
     }
 
+    /// The package names (as stored) that have entries in `ecosystem`, sorted.
+    pub fn names(&self, ecosystem: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .keys
+            .get(ecosystem)
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
     /// The ecosystems present, with the number of package names in each.
     pub fn ecosystems(&self) -> Vec<(String, usize)> {
         let mut v: Vec<_> = self
