@@ -1,8 +1,9 @@
 //! Signing and verification, interoperable with cosign and the Sigstore
 //! clients.
 
-pub mod keys;
-pub mod simple;
-pub mod sigstore;
-pub mod oci;
 pub mod attest;
+pub mod keyless;
+pub mod keys;
+pub mod oci;
+pub mod sigstore;
+pub mod simple;

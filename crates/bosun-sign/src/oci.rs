@@ -9,8 +9,8 @@
 //! are read when verifying.
 //!
 //! What a layer proves is decided by a [`Verifier`]: [`KeyVerifier`] trusts
-//! one public key; a keyless verifier (certificate and Rekor bundle in the
-//! layer annotations) plugs in through the same trait.
+//! one public key; [`KeylessVerifier`] a certificate identity (certificate
+//! and Rekor bundle in the layer annotations).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::attest::{DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE};
+use crate::keyless::{self, CertificatePolicy, SigstoreRoot};
 use crate::keys::{KeyError, PrivateKey, PublicKey};
 use crate::simple::{self, Payload, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
 
@@ -565,6 +566,7 @@ pub trait Verifier: Send + Sync {
 pub struct KeyVerifier {
     key: PublicKey,
     fingerprint: String,
+    rekor: Option<SigstoreRoot>,
 }
 
 impl KeyVerifier {
@@ -573,7 +575,22 @@ impl KeyVerifier {
             "key:sha256:{}",
             hex::encode(Sha256::digest(key.to_spki_der()))
         );
-        KeyVerifier { key, fingerprint }
+        KeyVerifier {
+            key,
+            fingerprint,
+            rekor: None,
+        }
+    }
+
+    /// Also checks the Rekor bundle of signature layers that carry one: the
+    /// SET by a Rekor key of `root`, and that the entry logs the layer's
+    /// signature, payload digest and this key. Layers without one pass as
+    /// with [`KeyVerifier::new`].
+    pub fn with_rekor(key: PublicKey, root: SigstoreRoot) -> Self {
+        let mut v = Self::new(key);
+        v.fingerprint = format!("{};rekor:{}", v.fingerprint, root.fingerprint());
+        v.rekor = Some(root);
+        v
     }
 }
 
@@ -582,8 +599,44 @@ impl Verifier for KeyVerifier {
         self.fingerprint.clone()
     }
 
-    fn key_for(&self, _layer: &Layer) -> Result<PublicKey, String> {
+    fn key_for(&self, layer: &Layer) -> Result<PublicKey, String> {
+        if let Some(root) = &self.rekor {
+            keyless::verify_key_bundle(layer, &self.key, &root.root).map_err(|e| e.to_string())?;
+        }
         Ok(self.key.clone())
+    }
+}
+
+/// Trusts signature layers whose certificate satisfies a
+/// [`CertificatePolicy`] (cosign's keyless verification, or
+/// `--certificate-chain`); see [`keyless::verify_certificate_layer`].
+pub struct KeylessVerifier {
+    policy: CertificatePolicy,
+    fingerprint: String,
+}
+
+impl KeylessVerifier {
+    pub fn new(policy: CertificatePolicy) -> Self {
+        let fingerprint = format!("keyless:{}", policy.fingerprint());
+        KeylessVerifier {
+            policy,
+            fingerprint,
+        }
+    }
+}
+
+impl Verifier for KeylessVerifier {
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn key_for(&self, layer: &Layer) -> Result<PublicKey, String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        keyless::verify_certificate_layer(layer, &self.policy, now)
+            .map(|v| v.key)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -722,12 +775,17 @@ fn verify_manifest(
                 continue;
             }
         };
-        let signature = layer
+        // Go's base64 decoder, which cosign uses, skips line breaks, and
+        // cosign writes RSA signatures wrapped.
+        let signature: String = layer
             .annotations
             .get(SIGNATURE_ANNOTATION)
             .map(String::as_str)
-            .unwrap_or_default();
-        match simple::verify_signature_layer(&layer.blob, signature, &key, &expected, required) {
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !matches!(c, '\r' | '\n'))
+            .collect();
+        match simple::verify_signature_layer(&layer.blob, &signature, &key, &expected, required) {
             Ok(payload) => verified.push(VerifiedSignature {
                 manifest: manifest.digest.clone(),
                 layer: desc.digest.clone(),

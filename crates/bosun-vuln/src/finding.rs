@@ -143,6 +143,50 @@ impl Finding {
     }
 }
 
+/// Which scanner found an [`Issue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssueKind {
+    Secret,
+    Misconfig,
+}
+
+/// A finding of the secret or misconfiguration scanner: a rule that fired
+/// at a place in the image (a file in a layer, a config field, a history
+/// entry), not a vulnerability of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    pub kind: IssueKind,
+    /// The rule's stable id (`aws-access-key-id`, `BOSUN-IMG-001`).
+    pub rule_id: String,
+    pub severity: Severity,
+    pub title: String,
+    /// What exactly is wrong here (never a secret's value).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub message: String,
+    /// A file's absolute path inside the image, or `config.Env`,
+    /// `config.User`, `history[3].created_by`...
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<usize>,
+    /// The layer (diff_id) holding the file, and its index.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layer: Option<bosun_core::Digest>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub layer_index: Option<usize>,
+    /// A later layer deleted or replaced the file: the secret still ships
+    /// in the layer blob.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub deleted: bool,
+    /// For secrets: a short prefix and `****`, never the value.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub redacted: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub why: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<String>,
+}
+
 /// A note about the ignore file or VEX input the user should see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
@@ -172,6 +216,9 @@ pub struct Report {
     /// Findings an ignore entry or VEX statement suppressed.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub suppressed: Vec<Finding>,
+    /// Secrets and misconfigurations, when those scanners ran.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub issues: Vec<Issue>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notices: Vec<Notice>,
 }

@@ -548,6 +548,7 @@ pub(crate) mod tests {
             },
             findings,
             suppressed: vec![],
+            issues: Vec::new(),
             notices: vec![],
         }
     }

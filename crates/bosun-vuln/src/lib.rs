@@ -12,5 +12,6 @@ pub mod report;
 pub mod vex;
 
 pub use finding::{
-    DbInfo, Finding, MatchDetail, MatchKind, Notice, PackageRef, Report, Status, Suppression,
+    DbInfo, Finding, Issue, IssueKind, MatchDetail, MatchKind, Notice, PackageRef, Report, Status,
+    Suppression,
 };

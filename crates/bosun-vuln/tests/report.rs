@@ -275,6 +275,7 @@ fn report(sbom: Sbom) -> Report {
             negligible,
         ],
         suppressed: vec![vexed, ignored],
+        issues: Vec::new(),
         notices: vec![
             Notice {
                 kind: "expired-ignore".into(),
@@ -680,6 +681,7 @@ fn hostile_report() -> Report {
     Report {
         findings: vec![f],
         suppressed: Vec::new(),
+        issues: Vec::new(),
         notices: vec![Notice {
             kind: "stale-vex\x1b[5m".into(),
             message: format!(
@@ -802,6 +804,7 @@ fn empty_reports_render() {
             db: db(),
             findings: Vec::new(),
             suppressed: Vec::new(),
+            issues: Vec::new(),
             notices: Vec::new(),
         };
         let t = table(&r, &Options::default());

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bosun_vuln::report::{self, Format};
-use bosun_vuln::{DbInfo, Report, Status};
+use bosun_vuln::{DbInfo, Issue, IssueKind, Report, Status};
 use bosun_vulndb::{Db, Severity};
 use clap::Args;
 
@@ -43,6 +43,16 @@ pub struct ScanArgs {
     /// findings (repeatable).
     #[arg(long = "vex", value_name = "FILE")]
     vex: Vec<PathBuf>,
+    /// Scanners to run (comma-separated): vuln, secret, misconfig
+    /// [default: all three for images, vuln,secret for directories, vuln
+    /// for SBOM files].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    scanners: Vec<String>,
+    /// bosun.yaml with `secrets:` (custom rules, allow-lists) and `config:`
+    /// (skipped rules, allowed registries, size budget) sections
+    /// [default: ./bosun.yaml if present].
+    #[arg(long = "config", value_name = "FILE")]
+    config_file: Option<PathBuf>,
     #[command(flatten)]
     db: db::DbArgs,
     #[command(flatten)]
@@ -65,6 +75,18 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         "none" | "never" => None,
         s => Some(parse_severity(s).context("--fail-on")?),
     };
+    let is_sbom = a.target.starts_with("sbom:");
+    let scanners = Scanners::parse(&a.scanners, is_sbom, &a.target)?;
+    let config_path = a.config_file.clone().or_else(|| {
+        let p = PathBuf::from("bosun.yaml");
+        p.is_file().then_some(p)
+    });
+    let config_text = match &config_path {
+        Some(p) => {
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)
+        }
+        None => None,
+    };
     let cache = crate::cache_root(cache_dir.clone(), false);
     let db_path = db::db_path(cache.as_deref())?;
     // Open the database first: a missing or damaged one fails before any
@@ -75,28 +97,55 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
 
     let started = now;
     let mut scanned_target = None;
+    let mut issues = Vec::new();
     let sbom = if let Some(file) = a.target.strip_prefix("sbom:") {
         if a.attest.attest {
             anyhow::bail!("--attest needs an image in a registry, not an SBOM file");
         }
         read_sbom(Path::new(file))?
     } else {
-        let opts = crate::scan_options(cache_dir, &a.image)?;
+        let mut opts = crate::scan_options(cache_dir, &a.image)?;
+        opts.secrets = scanners.secret;
+        if let (true, Some(text)) = (scanners.secret, &config_text) {
+            opts.secret_config = bosun_secret::Config::from_bosun_yaml(text)?;
+        }
         let target = bosun_scan::Target::parse(&a.target)?;
         a.attest.check(&target)?;
-        let scanned = {
+        let mut scanned = {
             let bars = crate::progress::Bars::new(quiet);
             let res = bosun_scan::scan(&target, &opts, &bars);
             bars.finish();
             res?
         };
+        issues.extend(
+            std::mem::take(&mut scanned.secrets)
+                .into_iter()
+                .map(secret_issue),
+        );
         scanned_target = Some(target);
         bosun_scan::to_sbom(scanned, crate::creation_time()?)
     };
 
-    let mut matcher = bosun_vuln::matcher::Matcher::new(&db);
-    let (findings, match_notices) = matcher.match_sbom(&sbom)?;
+    let (findings, match_notices) = if scanners.vuln {
+        bosun_vuln::matcher::Matcher::new(&db).match_sbom(&sbom)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     notices.extend(match_notices);
+    if let (true, Some(image)) = (scanners.misconfig, &sbom.source.image) {
+        let settings = match (&config_text, &config_path) {
+            (Some(text), Some(p)) => bosun_config::Settings::parse(text, &p.display().to_string())?,
+            _ => bosun_config::Settings::default(),
+        };
+        let check = bosun_config::image::check_image(
+            &sbom.source.target,
+            image,
+            sbom.distro.as_ref(),
+            &sbom.packages,
+            &settings,
+        );
+        issues.extend(check.findings.into_iter().map(misconfig_issue));
+    }
     let meta = db.metadata();
     let mut report = Report {
         sbom,
@@ -107,6 +156,7 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         },
         findings,
         suppressed: Vec::new(),
+        issues,
         notices,
     };
 
@@ -156,7 +206,13 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
                 vuln_predicate(&report, started)
             })?;
     }
-    let failed = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    report
+        .issues
+        .retain(|i| shown.is_empty() || shown.contains(&i.severity));
+    let failed = fail_on.is_some_and(|t| {
+        report.findings.iter().any(|f| f.severity >= t)
+            || report.issues.iter().any(|i| i.severity >= t)
+    });
     Ok(if failed {
         ExitCode::from(crate::EXIT_FINDINGS)
     } else {
@@ -187,6 +243,88 @@ fn vuln_predicate(report: &Report, started: i64) -> anyhow::Result<serde_json::V
         },
         "metadata": {"scanStartedOn": time(started), "scanFinishedOn": time(crate::now())},
     }))
+}
+
+/// Which scanners run.
+struct Scanners {
+    vuln: bool,
+    secret: bool,
+    misconfig: bool,
+}
+
+impl Scanners {
+    fn parse(list: &[String], is_sbom: bool, target: &str) -> anyhow::Result<Scanners> {
+        if list.is_empty() {
+            let dir = target.starts_with("dir:");
+            return Ok(Scanners {
+                vuln: true,
+                secret: !is_sbom,
+                misconfig: !is_sbom && !dir,
+            });
+        }
+        let mut s = Scanners {
+            vuln: false,
+            secret: false,
+            misconfig: false,
+        };
+        for name in list {
+            match name.trim() {
+                "vuln" => s.vuln = true,
+                "secret" => s.secret = true,
+                "misconfig" => s.misconfig = true,
+                other => anyhow::bail!(
+                    "--scanners: unknown scanner {other:?} (expected vuln, secret, misconfig)"
+                ),
+            }
+        }
+        if is_sbom && (s.secret || s.misconfig) {
+            anyhow::bail!(
+                "--scanners: an SBOM file holds no files or image config; only vuln applies"
+            );
+        }
+        Ok(s)
+    }
+}
+
+fn secret_issue(f: bosun_scan::SecretFinding) -> Issue {
+    Issue {
+        kind: IssueKind::Secret,
+        rule_id: f.rule_id,
+        severity: match f.severity {
+            bosun_secret::Severity::Low => Severity::Low,
+            bosun_secret::Severity::Medium => Severity::Medium,
+            bosun_secret::Severity::High => Severity::High,
+            bosun_secret::Severity::Critical => Severity::Critical,
+        },
+        message: format!("{} found", f.title),
+        title: f.title,
+        path: f.path,
+        line: Some(f.line).filter(|l| *l > 0),
+        layer: f.layer,
+        layer_index: f.layer_index,
+        deleted: f.deleted,
+        redacted: Some(f.redacted),
+        why: None,
+        fix: Some("revoke the credential, then rebuild the image without it (deleting it in a later layer does not remove it)".into()),
+    }
+}
+
+fn misconfig_issue(f: bosun_config::Finding) -> Issue {
+    Issue {
+        kind: IssueKind::Misconfig,
+        rule_id: f.rule_id,
+        severity: f.severity,
+        title: f.title,
+        message: f.message,
+        path: f.location.path.unwrap_or(f.location.file),
+        line: f.location.line,
+        layer: None,
+        layer_index: None,
+        deleted: false,
+        redacted: None,
+        why: Some(f.why),
+        fix: Some(f.fix),
+    }
 }
 
 fn parse_severity(s: &str) -> anyhow::Result<Severity> {

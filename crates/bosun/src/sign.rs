@@ -12,8 +12,12 @@ use anyhow::{Context, bail};
 use bosun_core::Reference;
 use bosun_oci::registry::{Registry, RegistryOptions};
 use bosun_sign::attest::{self, Statement};
+use bosun_sign::keyless::{CertificateChain, CertificatePolicy, SigstoreRoot, Trust};
 use bosun_sign::keys::{KeyError, PrivateKey, PublicKey};
-use bosun_sign::oci::{self, Failure, KeyVerifier, Kind, Store, Subject, VerifyCache};
+use bosun_sign::oci::{
+    self, Failure, KeyVerifier, KeylessVerifier, Kind, Store, Subject, Verifier, VerifyCache,
+};
+use bosun_sign::sigstore;
 use bosun_sign::simple::Payload;
 use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
@@ -22,6 +26,8 @@ use crate::EXIT_FINDINGS as EXIT_NOT_VERIFIED;
 
 /// Key files are a few hundred bytes.
 const MAX_KEY_FILE: u64 = 1 << 20;
+/// Trusted roots are a few tens of KiB.
+const MAX_TRUSTED_ROOT_FILE: u64 = 4 << 20;
 /// Predicates are whole SBOMs or scan reports.
 const MAX_PREDICATE_FILE: u64 = 64 << 20;
 const PASSWORD_ENV: &str = "BOSUN_PASSWORD";
@@ -87,9 +93,34 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// The image: HOST[:PORT]/REPO[:TAG|@DIGEST].
     image: String,
-    /// Public key file (PKIX PEM, or a certificate).
+    /// Public key file (PKIX PEM, or a certificate). Without it, signatures
+    /// must carry a certificate with the identity given below (keyless).
     #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    key: Option<PathBuf>,
+    /// Keyless: the signer identity the certificate must carry (SAN: email, URI...).
+    #[arg(long, value_name = "IDENTITY", conflicts_with = "key")]
+    certificate_identity: Option<String>,
+    /// Keyless: a regular expression the certificate identity must match
+    /// (unanchored, as cosign's).
+    #[arg(long, value_name = "REGEX", conflicts_with_all = ["key", "certificate_identity"])]
+    certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer the certificate must name.
+    #[arg(long, value_name = "ISSUER", conflicts_with = "key")]
+    certificate_oidc_issuer: Option<String>,
+    /// Keyless: a regular expression the OIDC issuer must match (unanchored).
+    #[arg(long, value_name = "REGEX", conflicts_with_all = ["key", "certificate_oidc_issuer"])]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// trusted_root.json with the Fulcio CAs, CT logs and Rekor keys
+    /// [default: Sigstore public-good, built in]. With --key, the Rekor
+    /// bundle of signatures that carry one is checked against it.
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// Keyless with a private PKI: PEM CA certificates (intermediates and
+    /// root) the signing certificate must chain to, valid now. No Rekor
+    /// bundle or SCT is required (cosign's --certificate-chain with
+    /// --insecure-ignore-tlog --insecure-ignore-sct).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "trusted_root"])]
+    certificate_chain: Option<PathBuf>,
     /// Require this annotation in the signed payload (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
@@ -185,15 +216,16 @@ pub fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
 
 pub fn verify(cache_dir: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let required = parse_annotations(&a.annotations)?;
-    let key = load_public_key(&a.key)?;
+    let (verifier, checked) = verifier(&a)?;
     let target = Target::open(&a.image, &a.registry)?;
-    let cache =
-        crate::cache_root(cache_dir, a.no_cache).map(|d| VerifyCache::with_dir(d.join("verify")));
-    let verifier = KeyVerifier::new(key);
+    // A private PKI's certificates are checked against the clock, so a
+    // cached success could outlive them.
+    let cache = crate::cache_root(cache_dir, a.no_cache || a.certificate_chain.is_some())
+        .map(|d| VerifyCache::with_dir(d.join("verify")));
     let report = oci::verify_signatures(
         &target.store(),
         &target.subject,
-        &verifier,
+        verifier.as_ref(),
         &required,
         cache.as_ref(),
     )?;
@@ -207,7 +239,7 @@ pub fn verify(cache_dir: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<ExitC
         .map(|v| serde_json::from_slice(&v.raw).unwrap_or(serde_json::Value::Null))
         .collect();
     eprintln!(
-        "Verified {} signature(s) of {}@{}: payload digest, type and signature checked{}",
+        "Verified {} signature(s) of {}@{}: {checked}, payload digest, type and signature checked{}",
         payloads.len(),
         target.subject.name,
         target.subject.digest,
@@ -221,6 +253,66 @@ pub fn verify(cache_dir: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// The verifier the flags ask for, and what it checks (for the summary).
+fn verifier(a: &VerifyArgs) -> anyhow::Result<(Box<dyn Verifier>, &'static str)> {
+    let trusted_root = || -> anyhow::Result<SigstoreRoot> {
+        let bytes = match &a.trusted_root {
+            Some(p) => read_bounded(p, MAX_TRUSTED_ROOT_FILE)?,
+            None => sigstore::PUBLIC_GOOD_TRUSTED_ROOT.to_vec(),
+        };
+        SigstoreRoot::from_json(&bytes).context("trusted root")
+    };
+    if let Some(path) = &a.key {
+        let key = load_public_key(path)?;
+        return Ok(match &a.trusted_root {
+            Some(_) => (
+                Box::new(KeyVerifier::with_rekor(key, trusted_root()?)),
+                "key, Rekor bundle (when present)",
+            ),
+            None => (Box::new(KeyVerifier::new(key)), "key"),
+        });
+    }
+    let san = crate::verify_blob::matcher(
+        &a.certificate_identity,
+        &a.certificate_identity_regexp,
+        "--certificate-identity-regexp",
+    )?
+    .context(
+        "give --key, or --certificate-identity or --certificate-identity-regexp for keyless verification",
+    )?;
+    let issuer = crate::verify_blob::matcher(
+        &a.certificate_oidc_issuer,
+        &a.certificate_oidc_issuer_regexp,
+        "--certificate-oidc-issuer-regexp",
+    )?;
+    let (trust, checked) = match &a.certificate_chain {
+        Some(path) => {
+            let pem = read_bounded(path, MAX_KEY_FILE)?;
+            let chain = CertificateChain::from_pem(&pem)
+                .with_context(|| format!("--certificate-chain {}", path.display()))?;
+            (
+                Trust::Chain(chain),
+                "certificate chain, validity and identity",
+            )
+        }
+        None => {
+            if issuer.is_none() {
+                bail!(
+                    "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for keyless verification (only --certificate-chain goes without)"
+                );
+            }
+            (
+                Trust::Sigstore(trusted_root()?),
+                "Rekor SET and entry, Fulcio chain and validity at the logged time, SCT, identity",
+            )
+        }
+    };
+    let policy = CertificatePolicy { trust, san, issuer };
+    Ok((Box::new(KeylessVerifier::new(policy)), checked))
+}
+
+/// An exact string, or an unanchored regular expression as cosign's (Go's
+/// MatchString): write ^...$ for a whole match.
 pub fn attest(a: AttestArgs) -> anyhow::Result<ExitCode> {
     let predicate_type = attest::predicate_type(&a.predicate_type)?;
     let predicate = read_bounded(&a.predicate, MAX_PREDICATE_FILE)?;

@@ -61,7 +61,8 @@ fn read(path: &PathBuf, what: &str) -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn matcher(
+/// `--X` / `--X-regexp` as one constraint (shared with `bosun verify`).
+pub(crate) fn matcher(
     exact: &Option<String>,
     regexp: &Option<String>,
     flag: &str,

@@ -751,3 +751,76 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `--scanners`: secrets (from every layer, deleted ones included) and image
+/// misconfigurations join the report, in JSON and SARIF, and gate the exit
+/// code; `--scanners vuln` leaves them out.
+#[test]
+fn secrets_and_misconfig_scanners_report_issues() {
+    let (Some(cache), Some(img)) = (cache(), image("secrets")) else {
+        return;
+    };
+    let Some(truth) = bosun_testutil::fixture("truth/secrets.json") else {
+        return;
+    };
+    let truth: Value = serde_json::from_slice(&std::fs::read(truth).unwrap()).unwrap();
+    let (r, _) = scan_json(cache, &img, &[]);
+    let issues = r["issues"].as_array().unwrap();
+    for s in truth["secrets"].as_array().unwrap() {
+        let path = s["path"].as_str().unwrap();
+        let hit = issues
+            .iter()
+            .find(|i| i["kind"] == "secret" && i["path"] == path)
+            .unwrap_or_else(|| panic!("no secret at {path}: {issues:#?}"));
+        if let Some(layer) = s["layer_index"].as_u64() {
+            assert_eq!(hit["layer_index"], layer, "{path}");
+            assert_eq!(
+                hit["deleted"].as_bool().unwrap_or(false),
+                s["deleted_later"].as_bool().unwrap(),
+                "{path}"
+            );
+        }
+        // Never the value itself.
+        let value = s["value"].as_str().unwrap();
+        assert!(
+            !serde_json::to_string(&r).unwrap().contains(value),
+            "{path}: the secret leaked into the report"
+        );
+    }
+    assert!(
+        issues.iter().any(|i| i["kind"] == "misconfig"),
+        "image checks ran"
+    );
+    // Secrets gate: CRITICAL ones fail --fail-on critical.
+    let out = bosun(cache)
+        .args(["scan", &img, "--fail-on", "critical", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let (only_vuln, _) = scan_json(cache, &img, &["--scanners", "vuln"]);
+    assert!(only_vuln.get("issues").is_none());
+    let out = bosun(cache)
+        .args(["scan", &img, "--fail-on", "critical", "--scanners", "vuln"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0);
+    // SARIF carries them with valid rules and locations.
+    let out = bosun(cache)
+        .args(["scan", &img, "-f", "sarif", "--fail-on", "none"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    if let Some(v) = validator("sarif-2.1.0.schema.json") {
+        let errs = errors(&v, &doc);
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+    }
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|x| x["ruleId"] == "aws-access-key-id"
+        && x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "root/.aws/credentials"));
+    let out = bosun(cache)
+        .args(["scan", "sbom:/dev/null", "--scanners", "secret"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+}

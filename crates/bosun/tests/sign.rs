@@ -1195,3 +1195,257 @@ fn bad_invocations_exit_2() {
         );
     }
 }
+
+/// Pushes a containers/image cosign fixture (`img`: its manifest.json and
+/// signature-1 payload and annotations, `annotations` edited by `edit`) to
+/// `repo:v1` the way cosign stores it; returns the image reference.
+fn push_cosign_fixture(
+    reg: &RegistryProcess,
+    registry: &Registry,
+    repo: &str,
+    img: &Path,
+    edit: impl FnOnce(&mut Value),
+) -> String {
+    let manifest = std::fs::read(img.join("manifest.json")).unwrap();
+    let payload = std::fs::read(img.join("signature-1.payload.json")).unwrap();
+    let mut annotations: Value =
+        serde_json::from_slice(&std::fs::read(img.join("signature-1.annotations.json")).unwrap())
+            .unwrap();
+    edit(&mut annotations);
+    // Only the image's manifest is in the test data: stand-in blobs are
+    // placed in the registry's storage so that it accepts the manifest.
+    let m: Value = serde_json::from_slice(&manifest).unwrap();
+    let root = reg.dir.path().join("data/docker/registry/v2");
+    let mut digests = vec![m["config"]["digest"].as_str().unwrap().to_string()];
+    digests.extend(
+        m["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["digest"].as_str().unwrap().to_string()),
+    );
+    for d in &digests {
+        let hex = &d[7..];
+        let blob = root.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
+        std::fs::create_dir_all(&blob).unwrap();
+        std::fs::write(blob.join("data"), b"stand-in").unwrap();
+        let link = root.join(format!("repositories/{repo}/_layers/sha256/{hex}"));
+        std::fs::create_dir_all(&link).unwrap();
+        std::fs::write(link.join("link"), d).unwrap();
+    }
+    registry
+        .push_manifest(repo, "v1", m["mediaType"].as_str().unwrap(), &manifest)
+        .unwrap();
+    let layer_digest = Digest::sha256_of(&payload);
+    registry.push_blob(repo, &payload, &layer_digest).unwrap();
+    let config = json!({"architecture": "", "created": "2023-01-20T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest.to_string()]}, "config": {}})
+    .to_string();
+    let config_digest = Digest::sha256_of(config.as_bytes());
+    registry
+        .push_blob(repo, config.as_bytes(), &config_digest)
+        .unwrap();
+    let sig = json!({"schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+        "config": {"mediaType": media::OCI_CONFIG, "size": config.len(), "digest": config_digest.to_string()},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": payload.len(),
+                    "digest": layer_digest.to_string(), "annotations": annotations}]});
+    registry
+        .push_manifest(
+            repo,
+            &sig_tag(&Digest::sha256_of(&manifest).to_string()),
+            media::OCI_MANIFEST,
+            sig.to_string().as_bytes(),
+        )
+        .unwrap();
+    format!("{}/{repo}:v1", reg.host())
+}
+
+/// Keyless (Fulcio + Rekor), private-PKI and key + Rekor signatures made by
+/// the real cosign, verified through the real registry.
+#[test]
+fn keyless_cosign_signatures_verify_through_the_registry() {
+    if !tools() {
+        return;
+    }
+    let Some(dir) = bosun_testutil::shared("interop/cosign-simple-signing/containers-image") else {
+        return;
+    };
+    let Some(root) = bosun_testutil::shared("interop/trust-roots/public-good/trusted_root.json")
+    else {
+        return;
+    };
+    let root = root.to_str().unwrap();
+    let reg = RegistryProcess::start("", "");
+    let registry = Registry::new(
+        &reg.host(),
+        &RegistryOptions {
+            insecure: true,
+            docker_config: Some(PathBuf::from("/nonexistent")),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let fulcio_dir = dir.join("dir-img-cosign-fulcio-rekor-valid");
+    let fulcio = push_cosign_fixture(&reg, &registry, "keyless/fulcio", &fulcio_dir, |_| {});
+    let key_rekor = dir.join("dir-img-cosign-key-rekor-valid");
+    let keyed = push_cosign_fixture(&reg, &registry, "keyless/key", &key_rekor, |_| {});
+    let tampered = push_cosign_fixture(&reg, &registry, "keyless/tampered", &key_rekor, |a| {
+        let b = a["dev.sigstore.cosign/bundle"].as_str().unwrap();
+        a["dev.sigstore.cosign/bundle"] = b.replace("\"logIndex\":", "\"logIndex\":1").into();
+    });
+    let pki = push_cosign_fixture(
+        &reg,
+        &registry,
+        "keyless/pki",
+        &dir.join("dir-img-cosign-pki-valid"),
+        |_| {},
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let keyless = |image: &str, extra: &[&str]| {
+        let mut args = vec!["verify", "--insecure", image];
+        args.extend_from_slice(extra);
+        run(t, &args)
+    };
+    let id = ["--certificate-identity", "mitr@redhat.com"];
+    let issuer = [
+        "--certificate-oidc-issuer",
+        "https://github.com/login/oauth",
+    ];
+    let out = expect(
+        keyless(
+            &fulcio,
+            &[&id[..], &issuer, &["--trusted-root", root]].concat(),
+        ),
+        0,
+    );
+    let digest = Digest::sha256_of(&std::fs::read(fulcio_dir.join("manifest.json")).unwrap());
+    assert_eq!(
+        json_out(&out)[0]["critical"]["image"]["docker-manifest-digest"],
+        digest.to_string()
+    );
+    assert!(stderr(&out).contains("Rekor SET"), "{}", stderr(&out));
+    // The built-in public-good root, and patterns; then again from the cache.
+    let patterns = [
+        "--certificate-identity-regexp",
+        "@redhat\\.com$",
+        "--certificate-oidc-issuer-regexp",
+        "^https://github\\.com/",
+    ];
+    expect(keyless(&fulcio, &patterns), 0);
+    expect(keyless(&fulcio, &patterns), 0);
+
+    let out = expect(
+        keyless(
+            &fulcio,
+            &[
+                &["--certificate-identity", "someone@example.com"][..],
+                &issuer,
+                &["--trusted-root", root],
+            ]
+            .concat(),
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("identity: certificate names [\"mitr@redhat.com\"]"),
+        "{}",
+        stderr(&out)
+    );
+    let out = expect(
+        keyless(
+            &fulcio,
+            &[
+                &id[..],
+                &["--certificate-oidc-issuer", "https://accounts.google.com"],
+            ]
+            .concat(),
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("issuer: certificate names"),
+        "{}",
+        stderr(&out)
+    );
+    // A root that trusts the Fulcio CA only from 2024 on.
+    let mut late: Value = serde_json::from_slice(&std::fs::read(root).unwrap()).unwrap();
+    for ca in late["certificateAuthorities"].as_array_mut().unwrap() {
+        ca["validFor"]["start"] = "2024-01-01T00:00:00Z".into();
+    }
+    let late_root = t.join("late_root.json");
+    std::fs::write(&late_root, late.to_string()).unwrap();
+    let out = expect(
+        keyless(
+            &fulcio,
+            &[
+                &id[..],
+                &issuer,
+                &["--trusted-root", late_root.to_str().unwrap()],
+            ]
+            .concat(),
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("certificate chain: CA"),
+        "{}",
+        stderr(&out)
+    );
+    // Keyless flags that do not say enough are usage errors.
+    expect(keyless(&fulcio, &id), 2);
+    expect(keyless(&fulcio, &issuer), 2);
+
+    // Key-signed with a Rekor bundle: the SET is checked with --trusted-root.
+    let cosign2 = dir.join("cosign2.pub");
+    let key = ["--key", cosign2.to_str().unwrap()];
+    expect(
+        keyless(&keyed, &[&key[..], &["--trusted-root", root]].concat()),
+        0,
+    );
+    let out = expect(
+        keyless(&tampered, &[&key[..], &["--trusted-root", root]].concat()),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("signed entry timestamp:"),
+        "{}",
+        stderr(&out)
+    );
+    expect(keyless(&tampered, &key), 0);
+
+    // A private PKI: the chain file instead of a trusted root.
+    let chain = t.join("chain.pem");
+    let mut pem = std::fs::read(dir.join("pki_intermediate_crts.pem")).unwrap();
+    pem.extend(std::fs::read(dir.join("pki_root_crts.pem")).unwrap());
+    std::fs::write(&chain, pem).unwrap();
+    let chain_flag = ["--certificate-chain", chain.to_str().unwrap()];
+    expect(
+        keyless(
+            &pki,
+            &[
+                &["--certificate-identity", "qiwan@redhat.com"][..],
+                &chain_flag,
+            ]
+            .concat(),
+        ),
+        0,
+    );
+    let out = expect(keyless(&pki, &[&id[..], &chain_flag].concat()), 1);
+    assert!(stderr(&out).contains("identity:"), "{}", stderr(&out));
+    // Without the chain, the public-good root: the certificate was never logged.
+    let out = expect(
+        keyless(
+            &pki,
+            &[&["--certificate-identity", "qiwan@redhat.com"][..], &issuer].concat(),
+        ),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("Rekor bundle check"),
+        "{}",
+        stderr(&out)
+    );
+}

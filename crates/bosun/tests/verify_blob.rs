@@ -66,7 +66,11 @@ fn every_conformance_case_gives_its_expected_result() {
         // Failing cases fail either as "not verified" (1) or, where the case
         // hands over broken trust material (a bad key file, a malformed
         // root), as an error (2); never as verified.
-        let ok = if must_fail { code == 1 || code == 2 } else { code == 0 };
+        let ok = if must_fail {
+            code == 1 || code == 2
+        } else {
+            code == 0
+        };
         if !ok {
             wrong.push(format!(
                 "{name}: exit {code}: {}",

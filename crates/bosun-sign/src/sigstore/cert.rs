@@ -13,8 +13,8 @@ use super::trust_root::{CertificateAuthority, TrustedRoot};
 
 const OID_SAN: &str = "2.5.29.17";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
-const OID_EKU: &str = "2.5.29.37";
-const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+pub(crate) const OID_EKU: &str = "2.5.29.37";
+pub(crate) const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
 const OID_FULCIO_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 const OID_FULCIO_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
@@ -82,7 +82,10 @@ pub(crate) fn issued_by(
     )
 }
 
-fn extension<'c>(cert: &'c Certificate, oid: &str) -> Option<&'c x509_cert::ext::Extension> {
+pub(crate) fn extension<'c>(
+    cert: &'c Certificate,
+    oid: &str,
+) -> Option<&'c x509_cert::ext::Extension> {
     cert.tbs_certificate
         .extensions
         .as_deref()
@@ -91,7 +94,7 @@ fn extension<'c>(cert: &'c Certificate, oid: &str) -> Option<&'c x509_cert::ext:
         .find(|e| e.extn_id.to_string() == oid)
 }
 
-fn is_ca(cert: &Certificate) -> bool {
+pub(crate) fn is_ca(cert: &Certificate) -> bool {
     extension(cert, OID_BASIC_CONSTRAINTS)
         .and_then(|e| {
             x509_cert::ext::pkix::BasicConstraints::from_der(e.extn_value.as_bytes()).ok()

@@ -5,10 +5,10 @@
 //! artifact signature or DSSE envelope, and the identity policy.
 
 mod bundle;
-mod cert;
+pub(crate) mod cert;
 mod dsse;
 mod key;
-mod rekor;
+pub(crate) mod rekor;
 mod trust_root;
 mod tsa;
 
@@ -380,7 +380,7 @@ pub fn verify(
     })
 }
 
-fn check_identity(want: &Identity, id: &CertIdentity) -> Result<(), VerifyError> {
+pub(crate) fn check_identity(want: &Identity, id: &CertIdentity) -> Result<(), VerifyError> {
     if !id.sans.iter().any(|s| want.san.is_match(s)) {
         return Err(VerifyError::Identity {
             expected: want.san.to_string(),
@@ -444,4 +444,5 @@ fn check_statement_subject(env: &Envelope, artifact: Artifact<'_>) -> Result<(),
 
 /// The Sigstore public-good trusted root bosun ships with (see
 /// `data/README.md`); `--trusted-root` overrides it.
-pub const PUBLIC_GOOD_TRUSTED_ROOT: &[u8] = include_bytes!("../../data/public-good.trusted_root.json");
+pub const PUBLIC_GOOD_TRUSTED_ROOT: &[u8] =
+    include_bytes!("../../data/public-good.trusted_root.json");

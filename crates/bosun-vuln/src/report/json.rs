@@ -9,7 +9,7 @@ use bosun_sbom::SourceKind;
 use serde::Serialize;
 
 use super::{Options, ReportError, counts, ordered};
-use crate::finding::{DbInfo, Finding, Notice, Report};
+use crate::finding::{DbInfo, Finding, Issue, Notice, Report};
 
 /// The value of the top-level `schema` field.
 pub const SCHEMA: &str = "bosun-scan/1";
@@ -22,6 +22,8 @@ struct Doc<'a> {
     db: &'a DbInfo,
     findings: Vec<&'a Finding>,
     suppressed: Vec<&'a Finding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    issues: Vec<&'a Issue>,
     notices: &'a [Notice],
     summary: Summary,
 }
@@ -68,6 +70,7 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
         db: &report.db,
         findings: ordered(&report.findings),
         suppressed: ordered(&report.suppressed),
+        issues: super::ordered_issues(&report.issues),
         notices: &report.notices,
         summary: Summary {
             total: report.findings.len(),

@@ -112,6 +112,21 @@ pub fn write(
     }
 }
 
+/// Issues most severe first, then by kind, rule, path and line.
+pub(crate) fn ordered_issues(issues: &[crate::finding::Issue]) -> Vec<&crate::finding::Issue> {
+    let mut v: Vec<&crate::finding::Issue> = issues.iter().collect();
+    v.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.layer_index.cmp(&b.layer_index))
+    });
+    v
+}
+
 /// Severities from most to least severe, the order counts are shown in.
 pub(crate) const SEVERITIES: [Severity; 6] = [
     Severity::Critical,

@@ -20,7 +20,7 @@ use bosun_vulndb::Severity;
 use serde_json::{Value, json};
 
 use super::{Options, ReportError, id_source, one_line, ordered, plain_url};
-use crate::finding::{Finding, Report, Status};
+use crate::finding::{Finding, Issue, IssueKind, Report, Status};
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const SHORT: usize = 200;
@@ -46,11 +46,21 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
             g.push(f);
         }
     }
-    let rules: Vec<Value> = groups.iter().map(|g| rule(g)).collect();
-    let results: Vec<Value> = all
+    let mut rules: Vec<Value> = groups.iter().map(|g| rule(g)).collect();
+    let mut results: Vec<Value> = all
         .iter()
         .map(|f| result(f, rule_of.get(f.id.as_str()).copied().unwrap_or(0), report))
         .collect();
+    // Secrets and misconfigurations: one rule per rule id, after the
+    // vulnerabilities'.
+    let mut issue_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in super::ordered_issues(&report.issues) {
+        let index = *issue_rule.entry(i.rule_id.as_str()).or_insert_with(|| {
+            rules.push(issue_rule_json(i));
+            rules.len() - 1
+        });
+        results.push(issue_result(i, index));
+    }
 
     let mut driver = json!({
         "name": "bosun",
@@ -79,6 +89,19 @@ fn level(s: Severity) -> &'static str {
 
 /// The number code scanning ranks by (its bands: >= 9 critical, >= 7 high,
 /// >= 4 medium, > 0 low).
+/// The middle of a severity's CVSS band, for results without a score.
+fn band(s: Severity) -> Option<String> {
+    let n = match s {
+        Severity::Critical => 9.5,
+        Severity::High => 8.0,
+        Severity::Medium => 5.5,
+        Severity::Low => 2.0,
+        Severity::Negligible => 0.5,
+        Severity::Unknown => return None,
+    };
+    Some(format!("{n:.1}"))
+}
+
 fn security_severity(f: &Finding) -> Option<String> {
     let scored = f
         .scores
@@ -86,16 +109,10 @@ fn security_severity(f: &Finding) -> Option<String> {
         .filter_map(|s| s.base_score)
         .filter(|s| s.is_finite() && Severity::from_cvss_score(*s) == f.severity)
         .fold(None, |m: Option<f64>, s| Some(m.map_or(s, |m| m.max(s))));
-    let n = match (scored, f.severity) {
-        (Some(s), _) => s,
-        (None, Severity::Critical) => 9.5,
-        (None, Severity::High) => 8.0,
-        (None, Severity::Medium) => 5.5,
-        (None, Severity::Low) => 2.0,
-        (None, Severity::Negligible) => 0.5,
-        (None, Severity::Unknown) => return None,
-    };
-    Some(format!("{n:.1}"))
+    match scored {
+        Some(s) => Some(format!("{s:.1}")),
+        None => band(f.severity),
+    }
 }
 
 /// `group` is every finding with one id, most severe first.
@@ -280,6 +297,76 @@ fn result(f: &Finding, rule_index: usize, report: &Report) -> Value {
         }]);
     }
     out
+}
+
+fn issue_rule_json(i: &Issue) -> Value {
+    let why = i
+        .why
+        .as_deref()
+        .map(|w| one_line(w, FULL))
+        .unwrap_or_default();
+    let fix = i
+        .fix
+        .as_deref()
+        .map(|f| one_line(f, FULL))
+        .unwrap_or_default();
+    let kind = match i.kind {
+        IssueKind::Secret => "secret",
+        IssueKind::Misconfig => "misconfiguration",
+    };
+    let mut text = one_line(&i.title, FULL);
+    for (label, part) in [("Why", &why), ("Fix", &fix)] {
+        if !part.is_empty() {
+            text.push_str(&format!("\n{label}: {part}"));
+        }
+    }
+    json!({
+        "id": i.rule_id,
+        "name": one_line(&i.rule_id, SHORT),
+        "shortDescription": {"text": one_line(&i.title, SHORT)},
+        "fullDescription": {"text": if why.is_empty() { one_line(&i.title, FULL) } else { why.clone() }},
+        "help": {"text": text, "markdown": md(&text, FULL * 2)},
+        "defaultConfiguration": {"level": level(i.severity)},
+        "properties": match band(i.severity) {
+            Some(b) => json!({"tags": ["security", kind], "security-severity": b}),
+            None => json!({"tags": ["security", kind]}),
+        },
+    })
+}
+
+fn issue_result(i: &Issue, rule_index: usize) -> Value {
+    let uri = Some(relative_uri(&i.path))
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "image".to_string());
+    let mut message = one_line(
+        if i.message.is_empty() {
+            &i.title
+        } else {
+            &i.message
+        },
+        FULL,
+    );
+    if let Some(r) = &i.redacted {
+        message.push_str(&format!(" ({})", one_line(r, SHORT)));
+    }
+    if let Some(n) = i.layer_index {
+        message.push_str(&format!(" in layer {n}"));
+        if i.deleted {
+            message.push_str(", deleted by a later layer but still in the image");
+        }
+    }
+    let key = format!("{}\0{}\0{:?}\0{:?}", i.rule_id, i.path, i.line, i.layer);
+    json!({
+        "ruleId": i.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(i.severity),
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri},
+            "region": {"startLine": i.line.unwrap_or(1).max(1)},
+        }}],
+        "partialFingerprints": {"bosunIssue/v1": Digest::sha256_of(key.as_bytes()).hex().to_string()},
+    })
 }
 
 /// A path as a relative URI reference: no leading `/`, `.` and `..`

@@ -18,7 +18,7 @@ use std::io::{BufWriter, Write};
 use bosun_vulndb::Severity;
 
 use super::{Options, ReportError, SEVERITIES, counts, one_line, ordered};
-use crate::finding::{Finding, Report, Status};
+use crate::finding::{Finding, Issue, IssueKind, Report, Status};
 
 const INDENT: &str = "  ";
 const GAP: &str = "  ";
@@ -91,6 +91,59 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
                 r.id,
                 r.status,
                 one_line(r.title, title_w),
+            );
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+
+    for (kind, heading) in [
+        (IssueKind::Secret, "Secrets"),
+        (IssueKind::Misconfig, "Misconfigurations"),
+    ] {
+        let issues: Vec<&Issue> = super::ordered_issues(&report.issues)
+            .into_iter()
+            .filter(|i| i.kind == kind)
+            .collect();
+        if issues.is_empty() {
+            continue;
+        }
+        writeln!(out)?;
+        writeln!(out, "{heading} ({})", issues.len())?;
+        let rule_w = issues
+            .iter()
+            .map(|i| i.rule_id.chars().count())
+            .max()
+            .unwrap_or(0);
+        for i in issues {
+            let sev = i.severity.as_str();
+            let sev = match (opts.color, colour(i.severity)) {
+                (true, Some(c)) => format!("\x1b[{c}m{sev:<8}\x1b[0m"),
+                _ => format!("{sev:<8}"),
+            };
+            let mut place = one_line(&i.path, 80);
+            if let Some(l) = i.line {
+                place.push_str(&format!(":{l}"));
+            }
+            if let Some(n) = i.layer_index {
+                place.push_str(&format!(
+                    " (layer {n}{})",
+                    if i.deleted { ", deleted later" } else { "" }
+                ));
+            }
+            let detail = match &i.redacted {
+                Some(r) => one_line(r, 40),
+                None => one_line(
+                    if i.message.is_empty() {
+                        &i.title
+                    } else {
+                        &i.message
+                    },
+                    title_w,
+                ),
+            };
+            let line = format!(
+                "{INDENT}{sev}{GAP}{:<rule_w$}{GAP}{place}{GAP}{detail}",
+                one_line(&i.rule_id, 64)
             );
             writeln!(out, "{}", line.trim_end())?;
         }
