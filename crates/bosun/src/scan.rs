@@ -88,12 +88,18 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         None => None,
     };
     let cache = crate::cache_root(cache_dir.clone(), false);
-    let db_path = db::db_path(cache.as_deref())?;
     // Open the database first: a missing or damaged one fails before any
-    // image is pulled.
-    let db = Db::open(&db_path)?;
+    // image is pulled. Secret and misconfiguration scans need none.
+    let db = if scanners.vuln {
+        Some(Db::open(&db::db_path(cache.as_deref())?)?)
+    } else {
+        None
+    };
     let now = crate::now();
-    let mut notices = db::staleness(&db, now, a.db.max_age_secs()?);
+    let mut notices = match &db {
+        Some(db) => db::staleness(db, now, a.db.max_age_secs()?),
+        None => Vec::new(),
+    };
 
     let started = now;
     let mut scanned_target = None;
@@ -126,10 +132,9 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         bosun_scan::to_sbom(scanned, crate::creation_time()?)
     };
 
-    let (findings, match_notices) = if scanners.vuln {
-        bosun_vuln::matcher::Matcher::new(&db).match_sbom(&sbom)?
-    } else {
-        (Vec::new(), Vec::new())
+    let (findings, match_notices) = match &db {
+        Some(db) => bosun_vuln::matcher::Matcher::new(db).match_sbom(&sbom)?,
+        None => (Vec::new(), Vec::new()),
     };
     notices.extend(match_notices);
     if let (true, Some(image)) = (scanners.misconfig, &sbom.source.image) {
@@ -146,14 +151,24 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         );
         issues.extend(check.findings.into_iter().map(misconfig_issue));
     }
-    let meta = db.metadata();
+    let db_info = match &db {
+        Some(db) => {
+            let meta = db.metadata();
+            DbInfo {
+                built: bosun_core::time::rfc3339(meta.built).unwrap_or_default(),
+                schema_version: meta.schema_version,
+                sources: meta.sources.iter().map(|s| s.name.clone()).collect(),
+            }
+        }
+        None => DbInfo {
+            built: String::new(),
+            schema_version: bosun_vulndb::store::SCHEMA_VERSION,
+            sources: Vec::new(),
+        },
+    };
     let mut report = Report {
         sbom,
-        db: DbInfo {
-            built: bosun_core::time::rfc3339(meta.built).unwrap_or_default(),
-            schema_version: meta.schema_version,
-            sources: meta.sources.iter().map(|s| s.name.clone()).collect(),
-        },
+        db: db_info,
         findings,
         suppressed: Vec::new(),
         issues,

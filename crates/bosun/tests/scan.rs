@@ -824,3 +824,41 @@ fn secrets_and_misconfig_scanners_report_issues() {
         .unwrap();
     assert_eq!(code(&out), 2);
 }
+
+/// The pre-commit use: `scan dir:. --scanners secret` needs no database,
+/// fails on a planted credential and passes on a clean tree.
+#[test]
+fn secret_scan_of_a_directory_needs_no_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("repo");
+    std::fs::create_dir_all(tree.join("src")).unwrap();
+    std::fs::write(tree.join("src/main.py"), "print('hello')\n").unwrap();
+    let no_db = tmp.path().join("cache");
+    let target = format!("dir:{}", tree.display());
+    let out = bosun(&no_db)
+        .args(["scan", &target, "--scanners", "secret"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // A GitHub token with a valid checksum (the fixture's planted one).
+    std::fs::write(
+        tree.join("src/settings.py"),
+        "TOKEN = 'ghp_lxOFKnAteGtBk4edGB0vgGPNkoZz3C0qIB8c'\n",
+    )
+    .unwrap();
+    let out = bosun(&no_db)
+        .args(["scan", &target, "--scanners", "secret", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let issue = &r["issues"][0];
+    assert_eq!(issue["rule_id"], "github-pat");
+    assert_eq!(issue["path"], "/src/settings.py");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("ghp_lxOFKnAteGtBk4edGB0vgGPNkoZz3C0qIB8c")
+    );
+    // Without --scanners the vulnerability scanner runs and wants its database.
+    let out = bosun(&no_db).args(["scan", &target]).output().unwrap();
+    assert_eq!(code(&out), 2);
+}
