@@ -211,3 +211,32 @@ fn damaged_files_are_refused_at_open() {
     let e = Db::open(&other).unwrap_err();
     assert!(matches!(e, DbError::SchemaVersion { found: 99, .. }), "{e}");
 }
+
+/// EPSS scores in the feed directory reach the database, with the score
+/// date as the source's version (the file written in FIRST's published
+/// layout: a `#model_version,score_date` line, then `cve,epss,percentile`).
+#[test]
+fn epss_scores_are_loaded() {
+    use std::io::Write as _;
+    let feeds = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(feeds.path().join("epss")).unwrap();
+    let csv = "#model_version:v2025.03.14,score_date:2025-08-25T12:55:00Z\ncve,epss,percentile\nCVE-2021-44228,0.94358,0.99957\nCVE-2019-12308,0.00278,0.50921\n";
+    let f = std::fs::File::create(feeds.path().join("epss/epss_scores-current.csv.gz")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let db_path = feeds.path().join("vuln.db");
+    build(feeds.path(), &db_path, 0).unwrap();
+    let db = Db::open(&db_path).unwrap();
+    let e = db.epss("CVE-2021-44228").unwrap().unwrap();
+    assert!((e.score - 0.94358).abs() < 1e-9 && (e.percentile - 0.99957).abs() < 1e-9);
+    assert!(db.epss("CVE-2000-0001").unwrap().is_none());
+    let src = db
+        .metadata()
+        .sources
+        .iter()
+        .find(|s| s.name == "epss")
+        .unwrap();
+    assert_eq!(src.records, 2);
+    assert!(src.version.as_deref().unwrap().starts_with("2025-08-25"));
+}
