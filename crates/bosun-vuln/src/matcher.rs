@@ -425,6 +425,9 @@ impl<'q> ParsedVersion<'q> {
 /// evaluates alike (`osv::Point`), so a lookup is one binary search over the
 /// cuts instead of evaluating every entry: a package like `tensorflow` has
 /// hundreds of advisories.
+/// Below this many entries a package is evaluated entry by entry.
+const INDEX_MIN_ENTRIES: usize = 8;
+
 struct PackageEntries {
     entries: Vec<Compiled>,
     index: Option<Index>,
@@ -452,9 +455,12 @@ impl PackageEntries {
                 None => counts.push((s, 1)),
             }
         }
+        // A handful of entries evaluate faster one by one than an index
+        // is built.
         let index = counts
             .iter()
             .max_by_key(|(_, n)| *n)
+            .filter(|_| entries.len() >= INDEX_MIN_ENTRIES)
             .map(|&(scheme, _)| Index::build(scheme, &entries));
         PackageEntries { entries, index }
     }
@@ -524,50 +530,70 @@ impl Index {
         let position = |v: &AnyVersion| {
             cuts.partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less)
         };
-        let mut per_slot: Vec<Vec<u32>> = vec![Vec::new(); n_slots];
-        for &e in &indexed {
-            let c = &entries[e as usize];
-            // Outside the span of its own versions an entry's answer cannot
-            // change: evaluate it inside the span only.
-            let own = c
-                .ranges
-                .iter()
-                .flat_map(|(r, _)| r.boundaries())
-                .chain(c.versions.iter());
-            let (mut lo, mut hi) = (usize::MAX, 0);
-            for v in own {
-                let i = position(v);
-                lo = lo.min(i);
-                hi = hi.max(i);
-            }
-            let below = c.affects_point(osv::Point::Below);
-            let (first, last, above) = if lo == usize::MAX {
-                (n_slots, n_slots, below)
-            } else {
-                (
-                    2 * lo + 1,
-                    2 * hi + 1,
-                    c.affects_point(osv::Point::JustAbove(&cuts[hi])),
-                )
-            };
-            for (slot, set) in per_slot.iter_mut().enumerate() {
-                let hit = if slot < first {
-                    below
-                } else if slot > last {
-                    above
-                } else {
-                    c.affects_point(point(slot))
-                };
-                if hit {
-                    set.push(e);
-                }
-            }
+        // Each entry's answer below and above the span of its own versions
+        // (where it cannot change), so it is evaluated inside the span only.
+        struct Span {
+            entry: u32,
+            first: usize,
+            last: usize,
+            below: bool,
+            above: bool,
         }
+        let spans: Vec<Span> = indexed
+            .iter()
+            .map(|&e| {
+                let c = &entries[e as usize];
+                let own = c
+                    .ranges
+                    .iter()
+                    .flat_map(|(r, _)| r.boundaries())
+                    .chain(c.versions.iter());
+                let (mut lo, mut hi) = (usize::MAX, 0);
+                for v in own {
+                    let i = position(v);
+                    lo = lo.min(i);
+                    hi = hi.max(i);
+                }
+                let below = c.affects_point(osv::Point::Below);
+                if lo == usize::MAX {
+                    Span {
+                        entry: e,
+                        first: n_slots,
+                        last: n_slots,
+                        below,
+                        above: below,
+                    }
+                } else {
+                    let above = c.affects_point(osv::Point::JustAbove(&cuts[hi]));
+                    Span {
+                        entry: e,
+                        first: 2 * lo + 1,
+                        last: 2 * hi + 1,
+                        below,
+                        above,
+                    }
+                }
+            })
+            .collect();
         let mut slots = Vec::with_capacity(n_slots);
         let mut sets: Vec<Box<[u32]>> = Vec::new();
-        for set in per_slot {
-            if sets.last().map(|l| &l[..]) != Some(&set[..]) {
-                sets.push(set.into_boxed_slice());
+        let mut current: Vec<u32> = Vec::new();
+        for slot in 0..n_slots {
+            current.clear();
+            for s in &spans {
+                let hit = if slot < s.first {
+                    s.below
+                } else if slot > s.last {
+                    s.above
+                } else {
+                    entries[s.entry as usize].affects_point(point(slot))
+                };
+                if hit {
+                    current.push(s.entry);
+                }
+            }
+            if sets.last().map(|l| &l[..]) != Some(&current[..]) {
+                sets.push(current.as_slice().into());
             }
             slots.push((sets.len() - 1) as u32);
         }
@@ -586,15 +612,25 @@ pub struct Matcher<'db> {
     db: &'db Db,
     /// ecosystem -> name -> compiled entries (nested so lookups by `&str`
     /// allocate nothing).
-    entries: FxHashMap<String, FxHashMap<String, Arc<PackageEntries>>>,
+    /// Every (ecosystem, name) the database holds, filled in (compiled)
+    /// on first lookup; a name absent here has no advisory.
+    entries: FxHashMap<String, FxHashMap<String, Option<Arc<PackageEntries>>>>,
     advisories: HashMap<AdvisoryKey, Arc<Advisory>>,
 }
 
 impl<'db> Matcher<'db> {
     pub fn new(db: &'db Db) -> Matcher<'db> {
+        let entries = db
+            .ecosystems()
+            .into_iter()
+            .map(|(eco, _)| {
+                let names = db.names(&eco).into_iter().map(|n| (n, None)).collect();
+                (eco, names)
+            })
+            .collect();
         Matcher {
             db,
-            entries: FxHashMap::default(),
+            entries,
             advisories: HashMap::new(),
         }
     }
@@ -604,11 +640,10 @@ impl<'db> Matcher<'db> {
         ecosystem: &str,
         name: &str,
     ) -> Result<Option<Arc<PackageEntries>>, DbError> {
-        if let Some(c) = self.entries.get(ecosystem).and_then(|m| m.get(name)) {
-            return Ok(Some(c.clone()));
-        }
-        if !self.db.has(ecosystem, name) {
-            return Ok(None);
+        match self.entries.get(ecosystem).and_then(|m| m.get(name)) {
+            None => return Ok(None),
+            Some(Some(c)) => return Ok(Some(c.clone())),
+            Some(None) => {}
         }
         let compiled: Vec<Compiled> = self
             .db
@@ -617,10 +652,13 @@ impl<'db> Matcher<'db> {
             .map(|(key, a)| Compiled::new(key, a, ecosystem))
             .collect();
         let c = Arc::new(PackageEntries::new(compiled));
-        self.entries
-            .entry(ecosystem.to_string())
-            .or_default()
-            .insert(name.to_string(), c.clone());
+        if let Some(slot) = self
+            .entries
+            .get_mut(ecosystem)
+            .and_then(|m| m.get_mut(name))
+        {
+            *slot = Some(c.clone());
+        }
         Ok(Some(c))
     }
 
