@@ -86,8 +86,15 @@ fn python(
     let artifact = bytes(&format!("bundles/sigstore-python/{name}"))?;
     // sigstore-python names its bundles `.sigstore` or `.sigstore.json`.
     let plain = format!("bundles/sigstore-python/{name}.sigstore");
-    let exists = bosun_testutil::shared_dir().join("interop").join(&plain).exists();
-    let b = bundle(&if exists { plain } else { format!("{plain}.json") })?;
+    let exists = bosun_testutil::shared_dir()
+        .join("interop")
+        .join(&plain)
+        .exists();
+    let b = bundle(&if exists {
+        plain
+    } else {
+        format!("{plain}.json")
+    })?;
     Some(sigstore::verify(
         &b,
         Artifact::Bytes(&artifact),
