@@ -395,27 +395,49 @@ struct Hit {
 /// SEMVER and ECOSYSTEM ranges may use different ones).
 struct ParsedVersion<'q> {
     raw: &'q str,
-    parsed: Vec<(Scheme, Option<AnyVersion>)>,
+    /// Inline: a package's entries use one scheme, rarely two.
+    parsed: [Option<(Scheme, Option<AnyVersion>)>; 2],
+    /// Further schemes, should a package mix more.
+    more: Vec<(Scheme, Option<AnyVersion>)>,
 }
 
 impl<'q> ParsedVersion<'q> {
     fn new(raw: &'q str) -> Self {
         ParsedVersion {
             raw,
-            parsed: Vec::new(),
+            parsed: [None, None],
+            more: Vec::new(),
         }
     }
 
     fn get(&mut self, scheme: Option<Scheme>) -> Option<&AnyVersion> {
         let s = scheme?;
-        let i = match self.parsed.iter().position(|(k, _)| *k == s) {
+        let raw = self.raw;
+        let parse = || (s, AnyVersion::parse(s, raw).ok());
+        let slot = match self
+            .parsed
+            .iter()
+            .position(|p| p.as_ref().is_some_and(|(k, _)| *k == s))
+        {
             Some(i) => i,
-            None => {
-                self.parsed.push((s, AnyVersion::parse(s, self.raw).ok()));
-                self.parsed.len() - 1
-            }
+            None => match self.parsed.iter().position(Option::is_none) {
+                Some(i) => {
+                    self.parsed[i] = Some(parse());
+                    i
+                }
+                None => {
+                    let i = match self.more.iter().position(|(k, _)| *k == s) {
+                        Some(i) => i,
+                        None => {
+                            self.more.push(parse());
+                            self.more.len() - 1
+                        }
+                    };
+                    return self.more[i].1.as_ref();
+                }
+            },
         };
-        self.parsed[i].1.as_ref()
+        self.parsed[slot].as_ref().and_then(|(_, v)| v.as_ref())
     }
 }
 
@@ -467,45 +489,49 @@ impl PackageEntries {
 
     /// Positions of the entries affecting `raw`.
     fn affected(&self, raw: &str, versions: &mut ParsedVersion<'_>) -> Vec<usize> {
-        let Some(index) = &self.index else {
-            return (0..self.entries.len())
-                .filter(|&i| self.entries[i].affects(raw, versions.get(self.entries[i].scheme)))
-                .collect();
-        };
-        let slot = match versions.get(Some(index.scheme)) {
-            Some(v) => {
-                let i = index
-                    .cuts
-                    .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
-                let at = index
-                    .cuts
-                    .get(i)
-                    .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
-                if at { 2 * i + 1 } else { 2 * i }
+        let mut out = Vec::new();
+        self.each_affected(raw, versions, |i| out.push(i));
+        out
+    }
+
+    /// Calls `f` with the position of every entry affecting `raw`.
+    fn each_affected(&self, raw: &str, versions: &mut ParsedVersion<'_>, mut f: impl FnMut(usize)) {
+        let slot = self.index.as_ref().and_then(|index| {
+            let v = versions.get(Some(index.scheme))?;
+            let i = index
+                .cuts
+                .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
+            let at = index
+                .cuts
+                .get(i)
+                .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
+            Some((index, if at { 2 * i + 1 } else { 2 * i }))
+        });
+        let Some((index, slot)) = slot else {
+            // No index, or a version its scheme cannot parse (only string
+            // equality with explicit versions, or another scheme, can match).
+            for (i, c) in self.entries.iter().enumerate() {
+                if c.affects(raw, versions.get(c.scheme)) {
+                    f(i);
+                }
             }
-            None => usize::MAX,
+            return;
         };
-        if slot == usize::MAX {
-            // Unparsable under the index's scheme: only string equality
-            // with explicit versions (or another scheme) can match.
-            return (0..self.entries.len())
-                .filter(|&i| self.entries[i].affects(raw, versions.get(self.entries[i].scheme)))
-                .collect();
-        }
-        let set = index
+        if let Some(set) = index
             .slots
             .get(slot)
-            .and_then(|&s| index.sets.get(s as usize));
-        let mut out: Vec<usize> = set
-            .map(|s| s.iter().map(|&e| e as usize).collect())
-            .unwrap_or_default();
+            .and_then(|&s| index.sets.get(s as usize))
+        {
+            for &e in set.iter() {
+                f(e as usize);
+            }
+        }
         for &e in &index.direct {
             let c = &self.entries[e as usize];
             if c.affects(raw, versions.get(c.scheme)) {
-                out.push(e as usize);
+                f(e as usize);
             }
         }
-        out
     }
 }
 
@@ -670,10 +696,9 @@ impl<'db> Matcher<'db> {
             return Ok(Vec::new());
         };
         let mut versions = ParsedVersion::new(&q.version);
-        Ok(p.affected(&q.version, &mut versions)
-            .into_iter()
-            .map(|i| p.entries[i].key)
-            .collect())
+        let mut keys = Vec::new();
+        p.each_affected(&q.version, &mut versions, |i| keys.push(p.entries[i].key));
+        Ok(keys)
     }
 
     fn hits(&mut self, q: &Query) -> Result<Vec<Hit>, DbError> {
