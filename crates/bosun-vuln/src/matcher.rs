@@ -190,15 +190,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
+        if b[i] == b'%'
+            && let Some(v) = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -336,10 +335,10 @@ impl Compiled {
             }
             _ => {}
         }
-        if let Some(v) = version {
-            if self.ranges.iter().any(|(range, _)| range.contains(v)) {
-                return true;
-            }
+        if let Some(v) = version
+            && self.ranges.iter().any(|(range, _)| range.contains(v))
+        {
+            return true;
         }
         // An unparsable installed version matches the explicit list by string alone.
         self.raw_versions.contains(raw)
@@ -735,17 +734,18 @@ impl<'db> Matcher<'db> {
     pub fn match_sbom(&mut self, sbom: &Sbom) -> Result<(Vec<Finding>, Vec<Notice>), DbError> {
         let mut notices = Vec::new();
         let distro = sbom.distro.as_ref();
-        if let Some(d) = distro {
-            if os_ecosystem(d).is_none() && sbom.packages.iter().any(|p| p.kind.is_os()) {
-                notices.push(Notice {
-                    kind: "os-unsupported".into(),
-                    message: format!(
-                        "no vulnerability data for distro {:?} {}: its OS packages are not matched",
-                        d.id,
-                        d.version_id.as_deref().unwrap_or("(no VERSION_ID)")
-                    ),
-                });
-            }
+        if let Some(d) = distro
+            && os_ecosystem(d).is_none()
+            && sbom.packages.iter().any(|p| p.kind.is_os())
+        {
+            notices.push(Notice {
+                kind: "os-unsupported".into(),
+                message: format!(
+                    "no vulnerability data for distro {:?} {}: its OS packages are not matched",
+                    d.id,
+                    d.version_id.as_deref().unwrap_or("(no VERSION_ID)")
+                ),
+            });
         }
         // Language packages whose files an OS package installed are the OS
         // package's business: the distro's advisories (with its backports)
@@ -904,10 +904,10 @@ impl<'db> Matcher<'db> {
             if kev.is_none() {
                 kev = self.db.kev(cve)?;
             }
-            if let Some(e) = self.db.epss(cve)? {
-                if epss.is_none_or(|cur| e.score > cur.score) {
-                    epss = Some(e);
-                }
+            if let Some(e) = self.db.epss(cve)?
+                && epss.is_none_or(|cur| e.score > cur.score)
+            {
+                epss = Some(e);
             }
         }
         Ok(Finding {
@@ -968,21 +968,20 @@ fn severity_of(os: bool, group: &[&(Hit, Arc<Advisory>)]) -> (Severity, String) 
         .iter()
         .filter_map(|(h, _)| h.severity.map(|s| (s, h.source.clone())))
         .max_by_key(|(s, _)| *s);
-    if os {
-        if let Some((s, src)) = &distro {
-            if *s != Severity::Unknown {
-                return (*s, format!("{src} urgency"));
-            }
-        }
+    if os
+        && let Some((s, src)) = &distro
+        && *s != Severity::Unknown
+    {
+        return (*s, format!("{src} urgency"));
     }
     let mut best: Option<(f64, String)> = None;
     for kind in ["CVSS_V3", "CVSS_V4"] {
         for (_, a) in group {
             for s in a.scores.iter().filter(|s| s.kind == kind) {
-                if let Some(score) = s.base_score {
-                    if best.as_ref().is_none_or(|(b, _)| score > *b) {
-                        best = Some((score, format!("{kind} {score:.1} ({})", a.source)));
-                    }
+                if let Some(score) = s.base_score
+                    && best.as_ref().is_none_or(|(b, _)| score > *b)
+                {
+                    best = Some((score, format!("{kind} {score:.1} ({})", a.source)));
                 }
             }
         }

@@ -116,13 +116,13 @@ fn rebuild_if_needed(db_dir: &Path, now: i64) -> Result<Option<BuildReport>, Upd
         Ok(db) => {
             let built_from = &db.metadata().sources;
             let present = present_feeds(&feeds_dir);
-            let same = present.len() == built_from.iter().filter(|s| !s.sha256.is_empty()).count()
+
+            present.len() == built_from.iter().filter(|s| !s.sha256.is_empty()).count()
                 && present.iter().all(|(path, sha)| {
                     built_from
                         .iter()
                         .any(|s| &s.file == path && &s.sha256 == sha)
-                });
-            same
+                })
         }
         Err(_) => false,
     };

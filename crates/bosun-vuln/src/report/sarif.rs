@@ -89,7 +89,7 @@ fn level(s: Severity) -> &'static str {
 
 /// The number code scanning ranks by (its bands: >= 9 critical, >= 7 high,
 /// >= 4 medium, > 0 low).
-/// The middle of a severity's CVSS band, for results without a score.
+/// > The middle of a severity's CVSS band, for results without a score.
 fn band(s: Severity) -> Option<String> {
     let n = match s {
         Severity::Critical => 9.5,
