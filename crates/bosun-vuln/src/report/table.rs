@@ -67,7 +67,7 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
         .width
         .map_or(DEFAULT_TITLE, |w| w.saturating_sub(used).max(MIN_TITLE));
 
-    if groups.is_empty() {
+    if groups.is_empty() && vulns_scanned(report) {
         writeln!(out)?;
         writeln!(out, "No vulnerabilities found.")?;
     }
@@ -179,6 +179,12 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
     Ok(())
 }
 
+/// A scan that used a database names its sources (a database always has
+/// one); `--scanners` without `vuln` opens none.
+fn vulns_scanned(report: &Report) -> bool {
+    !report.db.sources.is_empty()
+}
+
 fn header(report: &Report) -> String {
     let target = one_line(&report.sbom.source.target, 2 * MAX_CELL);
     let distro = report.sbom.distro.as_ref().map(|d| {
@@ -189,6 +195,12 @@ fn header(report: &Report) -> String {
         };
         format!(" ({})", one_line(&name, MAX_CELL))
     });
+    if !vulns_scanned(report) {
+        return format!(
+            "{target}{}: vulnerabilities not scanned",
+            distro.unwrap_or_default()
+        );
+    }
     let n = report.findings.len();
     let counts = counts(&report.findings);
     let per: Vec<String> = SEVERITIES
