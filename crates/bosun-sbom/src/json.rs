@@ -34,22 +34,30 @@ pub fn write_json(sbom: &Sbom, opts: &WriteOptions, w: &mut dyn Write) -> Result
     )
 }
 
-/// Serialise `doc` with a trailing newline. Buffered: serde writes in many
-/// small pieces and `w` may be an unbuffered file or stdout.
 pub(crate) fn emit<T: Serialize>(
     doc: &T,
     opts: &WriteOptions,
     w: &mut dyn Write,
 ) -> Result<(), SbomError> {
+    Ok(write_json_line(doc, opts.pretty, w)?)
+}
+
+/// Serialise `doc` with a trailing newline. Buffered: serde writes in many
+/// small pieces and `w` may be an unbuffered file or stdout. Shared by every
+/// JSON writer (SBOMs, scan reports).
+pub fn write_json_line<T: Serialize>(
+    doc: &T,
+    pretty: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut out = BufWriter::new(w);
-    if opts.pretty {
+    if pretty {
         serde_json::to_writer_pretty(&mut out, doc)?;
     } else {
         serde_json::to_writer(&mut out, doc)?;
     }
     out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
+    out.flush()
 }
 
 /// RFC 3339 UTC (`1970-01-01T00:00:00Z`) for seconds since the epoch.

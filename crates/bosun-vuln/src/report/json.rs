@@ -2,7 +2,7 @@
 //! the report model serialised as is, with the target cut down to what
 //! identifies it and a per-severity summary.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 
 use bosun_core::{Digest, Distro};
 use bosun_sbom::SourceKind;
@@ -86,20 +86,11 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
     emit(&doc, opts, w)
 }
 
-/// Serialise `doc` with a trailing newline, buffered (serde writes in many
-/// small pieces and `w` may be unbuffered stdout).
+/// `doc` as one JSON document and a newline (bosun-sbom's shared writer).
 pub(super) fn emit<T: Serialize>(
     doc: &T,
     opts: &Options,
     w: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    let mut out = BufWriter::new(w);
-    if opts.pretty {
-        serde_json::to_writer_pretty(&mut out, doc)?;
-    } else {
-        serde_json::to_writer(&mut out, doc)?;
-    }
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
+    Ok(bosun_sbom::json::write_json_line(doc, opts.pretty, w)?)
 }
