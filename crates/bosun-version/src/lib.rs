@@ -196,6 +196,21 @@ pub enum AnyVersion {
     RubyGems(gem::Version),
 }
 
+/// The version as it was written.
+impl std::fmt::Display for AnyVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnyVersion::Dpkg(v) => v.fmt(f),
+            AnyVersion::Rpm(v) => v.fmt(f),
+            AnyVersion::Apk(v) => v.fmt(f),
+            AnyVersion::Semver(v) => v.fmt(f),
+            AnyVersion::Pep440(v) => v.fmt(f),
+            AnyVersion::Maven(v) => v.fmt(f),
+            AnyVersion::RubyGems(v) => v.fmt(f),
+        }
+    }
+}
+
 impl AnyVersion {
     pub fn parse(scheme: Scheme, s: &str) -> Result<AnyVersion, VersionError> {
         Ok(match scheme {

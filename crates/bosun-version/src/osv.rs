@@ -26,12 +26,24 @@ enum Bound {
     At(AnyVersion),
 }
 
+/// The kind of an event, for [`Range::from_parts`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     Introduced,
     Fixed,
     LastAffected,
     Limit,
+}
+
+impl Event {
+    pub fn parts(&self) -> (Kind, &str) {
+        match self {
+            Event::Introduced(s) => (Kind::Introduced, s),
+            Event::Fixed(s) => (Kind::Fixed, s),
+            Event::LastAffected(s) => (Kind::LastAffected, s),
+            Event::Limit(s) => (Kind::Limit, s),
+        }
+    }
 }
 
 /// A parsed OSV range: events sorted by version, ready to evaluate.
@@ -63,24 +75,22 @@ impl Range {
     /// Parse every event's version under `scheme`. The schema requires at
     /// least one `introduced`; a bad version anywhere is an error.
     pub fn new(scheme: Scheme, events: &[Event]) -> Result<Range, VersionError> {
-        if events.len() > MAX_EVENTS {
-            return Err(VersionError::InvalidOsvRange {
-                reason: "too many events",
-            });
-        }
-        if !events.iter().any(|e| matches!(e, Event::Introduced(_))) {
-            return Err(VersionError::InvalidOsvRange {
-                reason: "no introduced event",
-            });
-        }
-        let mut parsed = Vec::with_capacity(events.len());
-        for e in events {
-            let (kind, s) = match e {
-                Event::Introduced(s) => (Kind::Introduced, s),
-                Event::Fixed(s) => (Kind::Fixed, s),
-                Event::LastAffected(s) => (Kind::LastAffected, s),
-                Event::Limit(s) => (Kind::Limit, s),
-            };
+        Range::from_parts(scheme, events.iter().map(Event::parts))
+    }
+
+    /// [`Range::new`] from borrowed events, so a caller holding its own
+    /// event type need not copy the strings.
+    pub fn from_parts<'a>(
+        scheme: Scheme,
+        events: impl IntoIterator<Item = (Kind, &'a str)>,
+    ) -> Result<Range, VersionError> {
+        let mut parsed = Vec::new();
+        for (kind, s) in events {
+            if parsed.len() == MAX_EVENTS {
+                return Err(VersionError::InvalidOsvRange {
+                    reason: "too many events",
+                });
+            }
             let bound = if kind == Kind::Introduced && s == "0" {
                 Bound::Zero
             } else if kind == Kind::Limit && s.contains('*') {
@@ -89,6 +99,11 @@ impl Range {
                 Bound::At(AnyVersion::parse(scheme, s)?)
             };
             parsed.push((kind, bound));
+        }
+        if !parsed.iter().any(|(k, _)| *k == Kind::Introduced) {
+            return Err(VersionError::InvalidOsvRange {
+                reason: "no introduced event",
+            });
         }
         // Stable sort: events at the same version keep their record order.
         parsed.sort_by(|a, b| cmp_bound(&a.1, &b.1));
@@ -117,6 +132,14 @@ impl Range {
     pub fn boundaries(&self) -> impl Iterator<Item = &AnyVersion> {
         self.events.iter().filter_map(|(_, b)| match b {
             Bound::At(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    /// The `fixed` versions, ascending.
+    pub fn fixed(&self) -> impl Iterator<Item = &AnyVersion> {
+        self.events.iter().filter_map(|(k, b)| match (k, b) {
+            (Kind::Fixed, Bound::At(v)) => Some(v),
             _ => None,
         })
     }

@@ -17,7 +17,7 @@ use bosun_sbom::Sbom;
 use bosun_version::{AnyVersion, Scheme, osv};
 use bosun_vulndb::model::{ecosystem_base, normalize_name};
 use bosun_vulndb::store::AdvisoryKey;
-use bosun_vulndb::{Advisory, Affected, AffectedState, Db, DbError, Event, RangeKind, Severity};
+use bosun_vulndb::{Advisory, Affected, AffectedState, Db, DbError, Severity};
 
 use crate::finding::{Finding, MatchDetail, MatchKind, Notice, PackageRef, Status};
 
@@ -240,30 +240,19 @@ pub fn go_toolchain_semver(v: &str) -> Option<String> {
     Some(out)
 }
 
-/// The version scheme of a stored ecosystem.
-fn scheme_of(ecosystem: &str, range: RangeKind) -> Option<Scheme> {
-    let eco = Scheme::from_osv_ecosystem(ecosystem)?;
-    Some(match (range, eco) {
-        // Go's SEMVER ranges may omit the leading `v` the module versions carry.
-        (RangeKind::Semver, Scheme::Go) => Scheme::Go,
-        (RangeKind::Semver, _) => Scheme::Semver,
-        (_, s) => s,
-    })
-}
-
 /// One affected entry ready to evaluate: every version it names is parsed
 /// once, here, and kept sorted, so a lookup is a few comparisons and binary
 /// searches however long the advisory's version lists are.
 struct Compiled {
     key: AdvisoryKey,
     affected: Affected,
-    /// Evaluable ranges, each with its `fixed` versions sorted ascending.
-    ranges: Vec<(osv::Range, Vec<(String, AnyVersion)>)>,
+    /// Evaluable ranges (their `fixed` versions sorted ascending).
+    ranges: Vec<osv::Range>,
     /// Explicit `versions` that parse, sorted.
     versions: Vec<AnyVersion>,
-    /// Every explicit version as published, for string equality when either
-    /// side does not parse.
-    raw_versions: HashSet<String>,
+    /// Explicit versions that do not parse, matched by string equality
+    /// (only an unparsable installed version can equal one).
+    unparsed: Vec<String>,
     scheme: Option<Scheme>,
 }
 
@@ -273,55 +262,28 @@ fn cmp_versions(a: &AnyVersion, b: &AnyVersion) -> std::cmp::Ordering {
 
 impl Compiled {
     fn new(key: AdvisoryKey, affected: Affected, ecosystem: &str) -> Compiled {
-        let mut ranges = Vec::new();
-        let mut scheme = Scheme::from_osv_ecosystem(ecosystem);
-        for r in &affected.ranges {
-            let Some(s) = scheme_of(ecosystem, r.kind).filter(|_| r.kind != RangeKind::Git) else {
-                continue;
-            };
-            scheme = Some(s);
-            let events: Vec<osv::Event> = r
-                .events
-                .iter()
-                .map(|e| match e {
-                    Event::Introduced(v) => osv::Event::Introduced(v.clone()),
-                    Event::Fixed(v) => osv::Event::Fixed(v.clone()),
-                    Event::LastAffected(v) => osv::Event::LastAffected(v.clone()),
-                    Event::Limit(v) => osv::Event::Limit(v.clone()),
-                })
-                .collect();
-            match osv::Range::new(s, &events) {
-                Ok(range) => {
-                    let mut fixes: Vec<(String, AnyVersion)> = r
-                        .events
-                        .iter()
-                        .filter_map(|e| match e {
-                            Event::Fixed(f) => AnyVersion::parse(s, f).ok().map(|p| (f.clone(), p)),
-                            _ => None,
-                        })
-                        .collect();
-                    fixes.sort_by(|x, y| cmp_versions(&x.1, &y.1));
-                    ranges.push((range, fixes));
-                }
-                // A range with a version its own scheme rejects cannot be
-                // evaluated; the advisory's other ranges still are.
-                Err(e) => tracing::debug!(ecosystem, name = %affected.name, "skipping range: {e}"),
+        let c = affected.compile(ecosystem);
+        // A range with a version its own scheme rejects cannot be
+        // evaluated; the advisory's other ranges still are.
+        for e in &c.rejected {
+            tracing::debug!(ecosystem, name = %affected.name, "skipping range: {e}");
+        }
+        let mut versions = Vec::new();
+        let mut unparsed = Vec::new();
+        for v in &affected.versions {
+            match c.scheme.map(|s| AnyVersion::parse(s, v)) {
+                Some(Ok(p)) => versions.push(p),
+                _ => unparsed.push(v.clone()),
             }
         }
-        let mut versions: Vec<AnyVersion> = affected
-            .versions
-            .iter()
-            .filter_map(|v| scheme.and_then(|s| AnyVersion::parse(s, v).ok()))
-            .collect();
         versions.sort_by(cmp_versions);
-        let raw_versions = affected.versions.iter().cloned().collect();
         Compiled {
             key,
             affected,
-            ranges,
+            ranges: c.ranges,
             versions,
-            raw_versions,
-            scheme,
+            unparsed,
+            scheme: c.scheme,
         }
     }
 
@@ -335,18 +297,16 @@ impl Compiled {
             }
             _ => {}
         }
-        if let Some(v) = version
-            && self.ranges.iter().any(|(range, _)| range.contains(v))
-        {
-            return true;
+        match version {
+            Some(v) => {
+                self.ranges.iter().any(|range| range.contains(v))
+                    || self
+                        .versions
+                        .binary_search_by(|p| cmp_versions(p, v))
+                        .is_ok()
+            }
+            None => self.unparsed.iter().any(|u| u == raw),
         }
-        // An unparsable installed version matches the explicit list by string alone.
-        self.raw_versions.contains(raw)
-            || version.is_some_and(|v| {
-                self.versions
-                    .binary_search_by(|p| cmp_versions(p, v))
-                    .is_ok()
-            })
     }
 
     /// [`Compiled::affects`] for every version at `p` (see [`Index`]).
@@ -358,7 +318,7 @@ impl Compiled {
             }
             _ => {}
         }
-        self.ranges.iter().any(|(range, _)| range.contains_point(p))
+        self.ranges.iter().any(|range| range.contains_point(p))
             || matches!(p, osv::Point::At(v) if self.versions.binary_search_by(|x| cmp_versions(x, v)).is_ok())
     }
 
@@ -367,13 +327,13 @@ impl Compiled {
     fn fixes(&self, version: Option<&AnyVersion>) -> Vec<String> {
         let Some(v) = version else { return Vec::new() };
         let mut fixes = BTreeSet::new();
-        for (range, fixed) in &self.ranges {
-            if range.contains(v) {
-                let i = fixed
-                    .partition_point(|(_, f)| cmp_versions(f, v) != std::cmp::Ordering::Greater);
-                if let Some((f, _)) = fixed.get(i) {
-                    fixes.insert(f.clone());
-                }
+        for range in &self.ranges {
+            if range.contains(v)
+                && let Some(f) = range
+                    .fixed()
+                    .find(|f| cmp_versions(f, v) == std::cmp::Ordering::Greater)
+            {
+                fixes.insert(f.to_string());
             }
         }
         fixes.into_iter().collect()
@@ -446,11 +406,10 @@ impl<'q> ParsedVersion<'q> {
 /// evaluates alike (`osv::Point`), so a lookup is one binary search over the
 /// cuts instead of evaluating every entry: a package like `tensorflow` has
 /// hundreds of advisories.
-/// Below this many entries a package is evaluated entry by entry.
-const INDEX_MIN_ENTRIES: usize = 8;
-
 struct PackageEntries {
     entries: Vec<Compiled>,
+    /// `entries[i].key`, contiguous: a lookup copies keys, not entries.
+    keys: Vec<AdvisoryKey>,
     index: Option<Index>,
 }
 
@@ -458,11 +417,14 @@ struct Index {
     scheme: Scheme,
     /// Sorted, distinct.
     cuts: Vec<AnyVersion>,
-    /// Slot -> position in `sets`. Slot 0 is below every cut, slot 2i+1 is
-    /// `cuts[i]` itself, slot 2i+2 the interval just above it.
+    /// Slot -> set number. Slot 0 is below every cut, slot 2i+1 is
+    /// `cuts[i]` itself, slot 2i+2 the interval just above it. Runs of
+    /// slots with equal sets share one.
     slots: Vec<u32>,
-    /// Entry positions affected in a slot (runs of equal sets share one).
-    sets: Vec<Box<[u32]>>,
+    /// Set n is `members[bounds[n]..bounds[n + 1]]`: entry positions,
+    /// ascending.
+    bounds: Vec<u32>,
+    members: Vec<u32>,
     /// Entries of another scheme, or none: evaluated one by one.
     direct: Vec<u32>,
 }
@@ -476,14 +438,15 @@ impl PackageEntries {
                 None => counts.push((s, 1)),
             }
         }
-        // A handful of entries evaluate faster one by one than an index
-        // is built.
         let index = counts
             .iter()
             .max_by_key(|(_, n)| *n)
-            .filter(|_| entries.len() >= INDEX_MIN_ENTRIES)
             .map(|&(scheme, _)| Index::build(scheme, &entries));
-        PackageEntries { entries, index }
+        PackageEntries {
+            keys: entries.iter().map(|c| c.key).collect(),
+            entries,
+            index,
+        }
     }
 
     /// Positions of the entries affecting `raw`.
@@ -495,18 +458,11 @@ impl PackageEntries {
 
     /// Calls `f` with the position of every entry affecting `raw`.
     fn each_affected(&self, raw: &str, versions: &mut ParsedVersion<'_>, mut f: impl FnMut(usize)) {
-        let slot = self.index.as_ref().and_then(|index| {
+        let found = self.index.as_ref().and_then(|index| {
             let v = versions.get(Some(index.scheme))?;
-            let i = index
-                .cuts
-                .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
-            let at = index
-                .cuts
-                .get(i)
-                .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
-            Some((index, if at { 2 * i + 1 } else { 2 * i }))
+            Some((index, index.set_of(v)))
         });
-        let Some((index, slot)) = slot else {
+        let Some((index, set)) = found else {
             // No index, or a version its scheme cannot parse (only string
             // equality with explicit versions, or another scheme, can match).
             for (i, c) in self.entries.iter().enumerate() {
@@ -516,14 +472,8 @@ impl PackageEntries {
             }
             return;
         };
-        if let Some(set) = index
-            .slots
-            .get(slot)
-            .and_then(|&s| index.sets.get(s as usize))
-        {
-            for &e in set.iter() {
-                f(e as usize);
-            }
+        for &e in set {
+            f(e as usize);
         }
         for &e in &index.direct {
             let c = &self.entries[e as usize];
@@ -535,98 +485,96 @@ impl PackageEntries {
 }
 
 impl Index {
+    /// The indexed entries affecting `v`.
+    fn set_of(&self, v: &AnyVersion) -> &[u32] {
+        let i = self
+            .cuts
+            .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
+        let at = self
+            .cuts
+            .get(i)
+            .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
+        let slot = if at { 2 * i + 1 } else { 2 * i };
+        let set = self.slots.get(slot).map_or(0, |&s| s as usize);
+        match (self.bounds.get(set), self.bounds.get(set + 1)) {
+            (Some(&a), Some(&b)) => self.members.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Evaluates each entry only where its own answer can change (at and
+    /// just above each version it names, and below them all), then sweeps
+    /// the slots once, adding and removing entries: linear in the cuts and
+    /// entries, where evaluating every entry at every slot was quadratic.
     fn build(scheme: Scheme, entries: &[Compiled]) -> Index {
         let (indexed, direct): (Vec<u32>, Vec<u32>) =
             (0..entries.len() as u32).partition(|&i| entries[i as usize].scheme == Some(scheme));
         let mut cuts: Vec<AnyVersion> = Vec::new();
         for &i in &indexed {
             let c = &entries[i as usize];
-            cuts.extend(c.ranges.iter().flat_map(|(r, _)| r.boundaries().cloned()));
+            cuts.extend(c.ranges.iter().flat_map(|r| r.boundaries().cloned()));
             cuts.extend(c.versions.iter().cloned());
         }
         cuts.sort_by(cmp_versions);
         cuts.dedup_by(|a, b| cmp_versions(a, b) == std::cmp::Ordering::Equal);
         let n_slots = 2 * cuts.len() + 1;
-        let point = |slot: usize| match slot {
-            0 => osv::Point::Below,
-            s if s % 2 == 1 => osv::Point::At(&cuts[s / 2]),
-            s => osv::Point::JustAbove(&cuts[s / 2 - 1]),
-        };
         let position = |v: &AnyVersion| {
             cuts.partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less)
         };
-        // Each entry's answer below and above the span of its own versions
-        // (where it cannot change), so it is evaluated inside the span only.
-        struct Span {
-            entry: u32,
-            first: usize,
-            last: usize,
-            below: bool,
-            above: bool,
+        // changes[slot]: entries whose answer turns on (true) or off there.
+        let mut changes: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n_slots];
+        for &e in &indexed {
+            let c = &entries[e as usize];
+            let mut own: Vec<usize> = c
+                .ranges
+                .iter()
+                .flat_map(|r| r.boundaries())
+                .chain(c.versions.iter())
+                .map(position)
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            // (first slot, answer) pieces covering the line.
+            let mut pieces = vec![(0, c.affects_point(osv::Point::Below))];
+            for &i in &own {
+                pieces.push((2 * i + 1, c.affects_point(osv::Point::At(&cuts[i]))));
+                pieces.push((2 * i + 2, c.affects_point(osv::Point::JustAbove(&cuts[i]))));
+            }
+            let mut on = false;
+            for (slot, hit) in pieces {
+                if hit != on && slot < n_slots {
+                    changes[slot].push((e, hit));
+                    on = hit;
+                }
+            }
         }
-        let spans: Vec<Span> = indexed
-            .iter()
-            .map(|&e| {
-                let c = &entries[e as usize];
-                let own = c
-                    .ranges
-                    .iter()
-                    .flat_map(|(r, _)| r.boundaries())
-                    .chain(c.versions.iter());
-                let (mut lo, mut hi) = (usize::MAX, 0);
-                for v in own {
-                    let i = position(v);
-                    lo = lo.min(i);
-                    hi = hi.max(i);
-                }
-                let below = c.affects_point(osv::Point::Below);
-                if lo == usize::MAX {
-                    Span {
-                        entry: e,
-                        first: n_slots,
-                        last: n_slots,
-                        below,
-                        above: below,
-                    }
-                } else {
-                    let above = c.affects_point(osv::Point::JustAbove(&cuts[hi]));
-                    Span {
-                        entry: e,
-                        first: 2 * lo + 1,
-                        last: 2 * hi + 1,
-                        below,
-                        above,
-                    }
-                }
-            })
-            .collect();
+        let mut member = vec![false; entries.len()];
         let mut slots = Vec::with_capacity(n_slots);
-        let mut sets: Vec<Box<[u32]>> = Vec::new();
-        let mut current: Vec<u32> = Vec::new();
-        for slot in 0..n_slots {
-            current.clear();
-            for s in &spans {
-                let hit = if slot < s.first {
-                    s.below
-                } else if slot > s.last {
-                    s.above
+        let mut bounds = vec![0u32];
+        let mut members: Vec<u32> = Vec::new();
+        for (slot, change) in changes.iter().enumerate() {
+            if slot == 0 || !change.is_empty() {
+                for &(e, on) in change {
+                    member[e as usize] = on;
+                }
+                let start = members.len();
+                members.extend(indexed.iter().copied().filter(|&e| member[e as usize]));
+                let last = bounds.len() - 1;
+                let prev = bounds[last.saturating_sub(1)] as usize..bounds[last] as usize;
+                if last > 0 && members[prev] == members[start..] {
+                    members.truncate(start);
                 } else {
-                    entries[s.entry as usize].affects_point(point(slot))
-                };
-                if hit {
-                    current.push(s.entry);
+                    bounds.push(members.len() as u32);
                 }
             }
-            if sets.last().map(|l| &l[..]) != Some(&current[..]) {
-                sets.push(current.as_slice().into());
-            }
-            slots.push((sets.len() - 1) as u32);
+            slots.push((bounds.len() - 2) as u32);
         }
         Index {
             scheme,
             cuts,
             slots,
-            sets,
+            bounds,
+            members,
             direct,
         }
     }
@@ -639,7 +587,7 @@ pub struct Matcher<'db> {
     /// allocate nothing).
     /// Every (ecosystem, name) the database holds, filled in (compiled)
     /// on first lookup; a name absent here has no advisory.
-    entries: FxHashMap<String, FxHashMap<String, Option<Arc<PackageEntries>>>>,
+    entries: FxHashMap<String, FxHashMap<String, Option<Box<PackageEntries>>>>,
     advisories: HashMap<AdvisoryKey, Arc<Advisory>>,
 }
 
@@ -664,27 +612,24 @@ impl<'db> Matcher<'db> {
         &mut self,
         ecosystem: &str,
         name: &str,
-    ) -> Result<Option<Arc<PackageEntries>>, DbError> {
-        match self.entries.get(ecosystem).and_then(|m| m.get(name)) {
-            None => return Ok(None),
-            Some(Some(c)) => return Ok(Some(c.clone())),
-            Some(None) => {}
-        }
-        let compiled: Vec<Compiled> = self
-            .db
-            .affected(ecosystem, name)?
-            .into_iter()
-            .map(|(key, a)| Compiled::new(key, a, ecosystem))
-            .collect();
-        let c = Arc::new(PackageEntries::new(compiled));
-        if let Some(slot) = self
+    ) -> Result<Option<&PackageEntries>, DbError> {
+        let Some(slot) = self
             .entries
             .get_mut(ecosystem)
             .and_then(|m| m.get_mut(name))
-        {
-            *slot = Some(c.clone());
+        else {
+            return Ok(None);
+        };
+        if slot.is_none() {
+            let compiled = self
+                .db
+                .affected(ecosystem, name)?
+                .into_iter()
+                .map(|(key, a)| Compiled::new(key, a, ecosystem))
+                .collect();
+            *slot = Some(Box::new(PackageEntries::new(compiled)));
         }
-        Ok(Some(c))
+        Ok(slot.as_deref())
     }
 
     /// Keys of the advisories affecting `q`: the unit the lookup benchmark
@@ -696,7 +641,7 @@ impl<'db> Matcher<'db> {
         };
         let mut versions = ParsedVersion::new(&q.version);
         let mut keys = Vec::new();
-        p.each_affected(&q.version, &mut versions, |i| keys.push(p.entries[i].key));
+        p.each_affected(&q.version, &mut versions, |i| keys.push(p.keys[i]));
         Ok(keys)
     }
 
@@ -1018,6 +963,7 @@ fn first_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bosun_vulndb::Event;
 
     #[test]
     fn go_toolchain_versions() {

@@ -268,7 +268,9 @@ impl Writer {
         for aff in &a.affected {
             let eco = store_ecosystem(&aff.ecosystem);
             let name = normalize_name(ecosystem_base(&eco), &aff.name);
-            let body = serde_json::to_string(aff).unwrap_or_default();
+            let mut aff = aff.clone();
+            aff.drop_covered_versions(&eco);
+            let body = serde_json::to_string(&aff).unwrap_or_default();
             st.execute(params![eco, name, key, body])?;
         }
         let mut st = txn.prepare_cached("INSERT INTO alias (alias, advisory) VALUES (?1, ?2)")?;

@@ -3,6 +3,7 @@
 //! Feeds differ (OSV JSON, KEV, EPSS CSV, the Debian tracker JSON); the
 //! matcher only ever sees these types.
 
+use bosun_version::{AnyVersion, Scheme, VersionError, osv};
 use serde::{Deserialize, Serialize};
 
 /// A severity level, ordered from least to most severe.
@@ -166,6 +167,33 @@ pub struct Range {
     pub events: Vec<Event>,
 }
 
+impl Event {
+    fn parts(&self) -> (osv::Kind, &str) {
+        match self {
+            Event::Introduced(v) => (osv::Kind::Introduced, v),
+            Event::Fixed(v) => (osv::Kind::Fixed, v),
+            Event::LastAffected(v) => (osv::Kind::LastAffected, v),
+            Event::Limit(v) => (osv::Kind::Limit, v),
+        }
+    }
+}
+
+impl Range {
+    /// The version scheme this range is evaluated in for a stored
+    /// `ecosystem`; `None` for GIT ranges and ecosystems without one.
+    pub fn scheme(&self, ecosystem: &str) -> Option<Scheme> {
+        if self.kind == RangeKind::Git {
+            return None;
+        }
+        Some(match (self.kind, Scheme::from_osv_ecosystem(ecosystem)?) {
+            // Go's SEMVER ranges may omit the leading `v` the module versions carry.
+            (RangeKind::Semver, Scheme::Go) => Scheme::Go,
+            (RangeKind::Semver, _) => Scheme::Semver,
+            (_, s) => s,
+        })
+    }
+}
+
 /// One affected package of an advisory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Affected {
@@ -190,6 +218,60 @@ pub struct Affected {
     /// A per-package severity the source gives (Debian tracker urgency).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub severity: Option<Severity>,
+}
+
+impl Affected {
+    /// The evaluable ranges, parsed (a range with a version its scheme
+    /// rejects is passed back as the error), and the scheme of the explicit
+    /// `versions`: the last evaluable range's, else the ecosystem's.
+    pub fn compile(&self, ecosystem: &str) -> Compiled {
+        let mut out = Compiled {
+            ranges: Vec::new(),
+            rejected: Vec::new(),
+            scheme: Scheme::from_osv_ecosystem(ecosystem),
+        };
+        for r in &self.ranges {
+            let Some(s) = r.scheme(ecosystem) else {
+                continue;
+            };
+            out.scheme = Some(s);
+            match osv::Range::from_parts(s, r.events.iter().map(Event::parts)) {
+                Ok(range) => out.ranges.push(range),
+                Err(e) => out.rejected.push(e),
+            }
+        }
+        out
+    }
+
+    /// Drops the explicit versions that an evaluable range already
+    /// contains. OSV's affected set is the union of both, and exporters
+    /// list every version their ranges cover, so most of the list (hundreds
+    /// of versions per PyPI advisory) only costs space and parsing. Exact:
+    /// a dropped version and any version equal to it sit at the same place
+    /// on the range's line.
+    pub fn drop_covered_versions(&mut self, ecosystem: &str) {
+        if self.versions.is_empty() {
+            return;
+        }
+        let c = self.compile(ecosystem);
+        let Some(scheme) = c.scheme else { return };
+        let ranges: Vec<&osv::Range> = c.ranges.iter().filter(|r| r.scheme() == scheme).collect();
+        if ranges.is_empty() {
+            return;
+        }
+        self.versions
+            .retain(|v| match AnyVersion::parse(scheme, v) {
+                Ok(p) => !ranges.iter().any(|r| r.contains(&p)),
+                Err(_) => true,
+            });
+    }
+}
+
+/// An affected entry's ranges ready to evaluate ([`Affected::compile`]).
+pub struct Compiled {
+    pub ranges: Vec<osv::Range>,
+    pub rejected: Vec<VersionError>,
+    pub scheme: Option<Scheme>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -253,6 +335,68 @@ pub fn ecosystem_base(ecosystem: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `v` is in the entry's affected set, straight from the OSV
+    /// definition (any range, or the explicit list).
+    fn affected_by(a: &Affected, eco: &str, v: &str) -> bool {
+        let c = a.compile(eco);
+        let parsed = c.scheme.and_then(|s| AnyVersion::parse(s, v).ok());
+        a.versions.iter().any(|x| x == v)
+            || c.ranges.iter().any(|r| r.contains_str(v).unwrap_or(false))
+            || parsed.is_some_and(|p| {
+                a.versions.iter().any(|x| {
+                    c.scheme
+                        .and_then(|s| AnyVersion::parse(s, x).ok())
+                        .is_some_and(|q| q.partial_cmp_same(&p) == Some(std::cmp::Ordering::Equal))
+                })
+            })
+    }
+
+    /// Dropping covered versions keeps every entry's affected set: checked
+    /// on every PyPI and npm advisory here, at every version they list and
+    /// name, and it does drop most of PyPI's lists.
+    #[test]
+    fn dropping_covered_versions_keeps_the_affected_set() {
+        for (eco, zip) in [
+            ("PyPI", "vulndata/osv/PyPI/all.zip"),
+            ("npm", "vulndata/osv/npm/all.zip"),
+        ] {
+            let Some(zip) = bosun_testutil::shared(zip) else {
+                return;
+            };
+            let (mut before, mut after, mut probes) = (0usize, 0usize, 0usize);
+            crate::feed::osv::read_zip(&zip, "osv", &mut |adv| {
+                for a in adv.affected {
+                    let mut pruned = a.clone();
+                    pruned.drop_covered_versions(eco);
+                    before += a.versions.len();
+                    after += pruned.versions.len();
+                    let named = a.ranges.iter().flat_map(|r| &r.events).map(|e| e.parts().1);
+                    for v in a
+                        .versions
+                        .iter()
+                        .map(String::as_str)
+                        .chain(named)
+                        .chain(["0.0.1", "999"])
+                    {
+                        assert_eq!(
+                            affected_by(&a, eco, v),
+                            affected_by(&pruned, eco, v),
+                            "{} {} at {v}",
+                            adv.id,
+                            a.name
+                        );
+                        probes += 1;
+                    }
+                }
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert!(probes > 100, "{eco}: {probes} probes");
+            if eco == "PyPI" {
+                assert!(after * 2 < before, "PyPI: {before} versions, {after} kept");
+            }
+        }
+    }
 
     #[test]
     fn pep503_normalisation() {
