@@ -168,6 +168,65 @@ pub fn verrevcmp(a: &str, b: &str) -> Ordering {
     Ordering::Equal
 }
 
+impl Version {
+    /// See [`crate::AnyVersion::order_key`]: the epoch, then the upstream
+    /// version's first four numbers and the separators between them, as
+    /// `verrevcmp` weighs them (see [`order`]).
+    pub fn order_key(&self) -> u64 {
+        let up = self.upstream().as_bytes();
+        let number = |i: &mut usize| {
+            let mut n = 0u64;
+            while let Some(c) = up.get(*i).filter(|c| c.is_ascii_digit()) {
+                n = n.saturating_mul(10).saturating_add(u64::from(c - b'0'));
+                *i += 1;
+            }
+            n
+        };
+        let mut k = crate::OrderKey::new();
+        k.number(u64::from(self.epoch), 4);
+        let mut i = 0;
+        k.number(number(&mut i), 12);
+        for _ in 0..3 {
+            // The non-digit run before the next number, by its first byte
+            // and what follows it (`~` < a digit or the end < anything
+            // else). Only the end, or one separator before a digit or the
+            // end, is ordered exactly; the rest closes the key.
+            let Some(&c) = up.get(i) else {
+                k.number(3, 4);
+                k.number(0, 12);
+                continue;
+            };
+            let next = match up.get(i + 1) {
+                Some(b'~') => 0,
+                Some(d) if !d.is_ascii_digit() => 2,
+                _ => 1,
+            };
+            let base = match c {
+                b'~' => 0,
+                b'+' => 5,
+                b'-' => 8,
+                b'.' => 11,
+                c if c.is_ascii_alphabetic() => {
+                    k.last(4, 4);
+                    break;
+                }
+                _ => {
+                    k.last(14, 4);
+                    break;
+                }
+            };
+            if next != 1 {
+                k.last(base + next, 4);
+                break;
+            }
+            k.number(base + 1, 4);
+            i += 1;
+            k.number(number(&mut i), 12);
+        }
+        k.finish()
+    }
+}
+
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         self.epoch

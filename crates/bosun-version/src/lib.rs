@@ -225,6 +225,23 @@ impl AnyVersion {
         })
     }
 
+    /// A number that orders like the version as far as it goes: for two
+    /// versions of one scheme, `a <= b` implies `a.order_key() <= b.order_key()`
+    /// (equal keys say nothing). A sorted list of versions can so be
+    /// searched on plain integers, comparing whole versions only among equal
+    /// keys. dpkg, SemVer, Go and PEP 440 have one; the other schemes give 0.
+    pub fn order_key(&self) -> u64 {
+        match self {
+            AnyVersion::Dpkg(v) => v.order_key(),
+            AnyVersion::Semver(v) => v.order_key(),
+            AnyVersion::Pep440(v) => v.order_key(),
+            AnyVersion::Rpm(_)
+            | AnyVersion::Apk(_)
+            | AnyVersion::Maven(_)
+            | AnyVersion::RubyGems(_) => 0,
+        }
+    }
+
     /// Ordering of two versions of the same scheme; `None` across schemes.
     pub fn partial_cmp_same(&self, other: &AnyVersion) -> Option<Ordering> {
         use AnyVersion::*;
@@ -238,6 +255,49 @@ impl AnyVersion {
             (RubyGems(a), RubyGems(b)) => a.cmp(b),
             _ => return None,
         })
+    }
+}
+
+/// Builds an [`AnyVersion::order_key`]: fields, most significant first.
+/// A field that stands for versions it cannot order among themselves (a
+/// number too wide for it, a run of letters) closes the key: every later
+/// field is zero, so those versions tie instead of being misordered.
+pub(crate) struct OrderKey {
+    key: u64,
+    bits: u32,
+    open: bool,
+}
+
+impl OrderKey {
+    pub(crate) fn new() -> OrderKey {
+        OrderKey {
+            key: 0,
+            bits: 0,
+            open: true,
+        }
+    }
+
+    /// Appends `n` in `bits` bits; saturates (and closes) when too wide.
+    pub(crate) fn number(&mut self, n: u64, bits: u32) {
+        let max = (1u64 << bits) - 1;
+        self.push(n.min(max), bits);
+        self.open &= n < max;
+    }
+
+    /// Appends `v` and closes the key.
+    pub(crate) fn last(&mut self, v: u64, bits: u32) {
+        self.push(v, bits);
+        self.open = false;
+    }
+
+    fn push(&mut self, v: u64, bits: u32) {
+        let v = if self.open { v } else { 0 };
+        self.key = (self.key << bits) | v;
+        self.bits += bits;
+    }
+
+    pub(crate) fn finish(self) -> u64 {
+        self.key.checked_shl(64 - self.bits).unwrap_or(0)
     }
 }
 

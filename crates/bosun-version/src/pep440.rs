@@ -248,6 +248,19 @@ impl Version {
 }
 
 /// Release comparison ignoring trailing zeros (`1.0 == 1.0.0`).
+impl Version {
+    /// See [`crate::AnyVersion::order_key`]: the epoch and the first three
+    /// release numbers (missing ones are zero, as in comparisons).
+    pub fn order_key(&self) -> u64 {
+        let mut k = crate::OrderKey::new();
+        k.number(self.epoch, 4);
+        for i in 0..3 {
+            k.number(self.release.get(i).copied().unwrap_or(0), 20);
+        }
+        k.finish()
+    }
+}
+
 fn cmp_release(a: &[u64], b: &[u64]) -> Ordering {
     let n = a.len().max(b.len());
     (0..n)

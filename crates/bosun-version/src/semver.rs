@@ -70,6 +70,15 @@ impl Version {
         Ok(v)
     }
 
+    /// See [`crate::AnyVersion::order_key`]: major, minor and patch.
+    pub fn order_key(&self) -> u64 {
+        let mut k = crate::OrderKey::new();
+        k.number(self.major, 24);
+        k.number(self.minor, 20);
+        k.number(self.patch, 20);
+        k.finish()
+    }
+
     fn triple(&self) -> (u64, u64, u64) {
         (self.major, self.minor, self.patch)
     }

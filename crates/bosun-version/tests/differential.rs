@@ -275,3 +275,44 @@ fn cargo_requirements() {
         }
     });
 }
+
+/// `AnyVersion::order_key` never contradicts the reference tools' order:
+/// a smaller version never gets a larger key.
+#[test]
+fn order_keys_are_monotone() {
+    for (file, scheme) in [
+        ("dpkg-pairs.tsv", Scheme::Dpkg),
+        ("semver-pairs.tsv", Scheme::Semver),
+        ("go-pairs.tsv", Scheme::Go),
+        ("pep440-pairs.tsv", Scheme::Pep440),
+    ] {
+        // The keys must also tell most unequal pairs apart: a constant key
+        // would be monotone too, and useless.
+        let told_apart = std::cell::Cell::new((0usize, 0usize));
+        run(file, 5000, |r| {
+            let parse =
+                |s: &str| bosun_version::AnyVersion::parse(scheme, s).map_err(|e| e.to_string());
+            let (a, b) = (parse(field(r, 0))?, parse(field(r, 1))?);
+            let (ka, kb) = (a.order_key(), b.order_key());
+            let ok = match field(r, 2) {
+                "-1" => ka <= kb,
+                "0" => ka == kb,
+                _ => ka >= kb,
+            };
+            if field(r, 2) != "0" {
+                let (apart, unequal) = told_apart.get();
+                told_apart.set((apart + usize::from(ka != kb), unequal + 1));
+            }
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("keys {ka:#x} {kb:#x}"))
+            }
+        });
+        let (apart, unequal) = told_apart.get();
+        assert!(
+            apart * 2 > unequal,
+            "{file}: keys tell {apart} of {unequal} unequal pairs apart"
+        );
+    }
+}

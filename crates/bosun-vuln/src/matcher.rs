@@ -417,6 +417,9 @@ struct Index {
     scheme: Scheme,
     /// Sorted, distinct.
     cuts: Vec<AnyVersion>,
+    /// `cuts[i].order_key()`: the search runs on these, comparing whole
+    /// versions only among equal keys.
+    keys: Vec<u64>,
     /// Slot -> set number. Slot 0 is below every cut, slot 2i+1 is
     /// `cuts[i]` itself, slot 2i+2 the interval just above it. Runs of
     /// slots with equal sets share one.
@@ -487,13 +490,19 @@ impl PackageEntries {
 impl Index {
     /// The indexed entries affecting `v`.
     fn set_of(&self, v: &AnyVersion) -> &[u32] {
-        let i = self
-            .cuts
-            .partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less);
-        let at = self
-            .cuts
-            .get(i)
-            .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
+        let key = v.order_key();
+        let lo = self.keys.partition_point(|&k| k < key);
+        let ties = self.keys.get(lo..).unwrap_or(&[]);
+        let hi = lo + ties.partition_point(|&k| k == key);
+        let i = lo
+            + self.cuts.get(lo..hi).map_or(0, |c| {
+                c.partition_point(|c| cmp_versions(c, v) == std::cmp::Ordering::Less)
+            });
+        let at = i < hi
+            && self
+                .cuts
+                .get(i)
+                .is_some_and(|c| cmp_versions(c, v) == std::cmp::Ordering::Equal);
         let slot = if at { 2 * i + 1 } else { 2 * i };
         let set = self.slots.get(slot).map_or(0, |&s| s as usize);
         match (self.bounds.get(set), self.bounds.get(set + 1)) {
@@ -571,6 +580,7 @@ impl Index {
         }
         Index {
             scheme,
+            keys: cuts.iter().map(AnyVersion::order_key).collect(),
             cuts,
             slots,
             bounds,
