@@ -334,8 +334,10 @@ pub fn analyze_dir_with(
     let is_fs_root = root.canonicalize().is_ok_and(|p| p == Path::new("/"));
     let mut index = FileIndex::with_scope(bosun_catalog::Scope::Directory);
     let mut unreadable: HashMap<String, String> = HashMap::new();
-    let mut found = Vec::new();
-    let mut spare = Vec::new();
+    // The walk lists the files to read; reading, analysing and searching
+    // them runs on every core (a project tree is mostly I/O and secret
+    // search), and results are taken in walk order, so output is stable.
+    let mut jobs: Vec<(String, std::path::PathBuf, Interest, u64)> = Vec::new();
     let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     let walker = walker.filter_entry(|e| {
         !(is_fs_root && e.depth() == 1 && VIRTUAL_DIRS.iter().any(|v| e.path() == Path::new(v)))
@@ -372,20 +374,49 @@ pub fn analyze_dir_with(
         if interest == Interest::Skip && secrets.is_none_or(|s| s.skips(&path)) {
             continue;
         }
-        let facts = match std::fs::File::open(entry.path()) {
-            Ok(mut f) => {
-                match analyze_and_scan(&path, interest, md.len(), &mut f, secrets, &mut spare) {
-                    Ok((facts, matches)) => {
-                        found.extend(matches.into_iter().map(|m| (path.clone(), m)));
-                        facts
-                    }
-                    Err(e) => {
-                        unreadable.insert(path.clone(), format!("reading: {e}"));
-                        None
-                    }
+        jobs.push((path, entry.into_path(), interest, md.len()));
+    }
+    type Outcome = Result<(Option<Facts>, Vec<bosun_secret::Match>), (bool, String)>;
+    let outcomes: Vec<std::sync::OnceLock<Outcome>> =
+        jobs.iter().map(|_| std::sync::OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut spare = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some((path, full, interest, size)), Some(slot)) =
+                        (jobs.get(i), outcomes.get(i))
+                    else {
+                        break;
+                    };
+                    let outcome = match std::fs::File::open(full) {
+                        Ok(mut f) => {
+                            analyze_and_scan(path, *interest, *size, &mut f, secrets, &mut spare)
+                                .map_err(|e| (false, format!("reading: {e}")))
+                        }
+                        Err(e) => Err((true, format!("opening: {e}"))),
+                    };
+                    let _ = slot.set(outcome);
                 }
+            });
+        }
+    });
+    let mut found = Vec::new();
+    for ((path, ..), outcome) in jobs.into_iter().zip(outcomes) {
+        let facts = match outcome.into_inner() {
+            Some(Ok((facts, matches))) => {
+                found.extend(matches.into_iter().map(|m| (path.clone(), m)));
+                facts
             }
-            Err(e) => Some(Facts::Unreadable(format!("opening: {e}"))),
+            Some(Err((true, msg))) => Some(Facts::Unreadable(msg)),
+            Some(Err((false, msg))) => {
+                unreadable.insert(path.clone(), msg);
+                None
+            }
+            None => None,
         };
         if let Some(facts) = facts {
             index.insert(FileRecord {
