@@ -8,6 +8,8 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::{Scheme, VersionError, check_version_len, invalid};
 
 const S: Scheme = Scheme::Apk;
@@ -42,7 +44,7 @@ struct Token {
 
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     tokens: Vec<Token>,
 }
 
@@ -142,7 +144,7 @@ impl FromStr for Version {
             tokens.push(tok);
         }
         Ok(Version {
-            original: s.to_string(),
+            original: s.into(),
             tokens,
         })
     }

@@ -4,13 +4,15 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::{Scheme, VersionError, check_version_len, invalid};
 
 const S: Scheme = Scheme::Dpkg;
 
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     epoch: u32,
     /// Byte ranges into `original` (after trimming).
     upstream: (usize, usize),
@@ -106,7 +108,7 @@ impl FromStr for Version {
         }
         let base = start + rest_off;
         Ok(Version {
-            original: input.to_string(),
+            original: input.into(),
             epoch,
             upstream: (base, base + up_len),
             revision: (base + rev.0, base + rev.1),

@@ -4,6 +4,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::{Scheme, VersionError, check_range_len, check_version_len, invalid, invalid_range};
 
 const S: Scheme = Scheme::RubyGems;
@@ -33,7 +35,7 @@ fn cmp_seg(a: &Seg, b: &Seg) -> Ordering {
 
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     segments: Vec<Seg>,
     /// Segments with trailing zeros dropped from the release and prerelease
     /// parts, which is what `<=>` compares.
@@ -107,7 +109,7 @@ impl FromStr for Version {
             canonical.extend_from_slice(&part[..keep]);
         }
         Ok(Version {
-            original: input.to_string(),
+            original: input.into(),
             segments,
             canonical,
         })
@@ -129,7 +131,7 @@ impl Version {
             .collect();
         let text = text.join(".");
         text.parse().unwrap_or(Version {
-            original: text,
+            original: text.into(),
             canonical: segments.clone(),
             segments,
         })

@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::{Scheme, VersionError, check_range_len, check_version_len, invalid_range};
 
 const S: Scheme = Scheme::Maven;
@@ -198,7 +200,7 @@ fn parse_items(v: &str) -> Vec<Item> {
 /// accepts non-ASCII digits; here those count as letters.)
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     items: Vec<Item>,
 }
 
@@ -210,7 +212,7 @@ impl FromStr for Version {
     fn from_str(s: &str) -> Result<Self, VersionError> {
         check_version_len(S, s)?;
         Ok(Version {
-            original: s.to_string(),
+            original: s.into(),
             items: parse_items(s),
         })
     }

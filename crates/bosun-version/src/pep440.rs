@@ -4,6 +4,9 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+use smallvec::SmallVec;
+
 use crate::{Scheme, VersionError, check_range_len, check_version_len, invalid, invalid_range};
 
 const S: Scheme = Scheme::Pep440;
@@ -25,9 +28,10 @@ enum LocalPart {
 
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     epoch: u64,
-    release: Vec<u64>,
+    /// Inline up to four numbers: parsing most versions allocates nothing.
+    release: SmallVec<[u64; 4]>,
     pre: Option<(PreKind, u64)>,
     post: Option<u64>,
     dev: Option<u64>,
@@ -129,7 +133,7 @@ impl FromStr for Version {
                 .ok_or_else(|| bad("expected a release number"))?
                 .map_err(big)?;
         }
-        let mut release = vec![first];
+        let mut release: SmallVec<[u64; 4]> = smallvec::smallvec![first];
         while c.peek() == Some(b'.') && c.at(1).is_some_and(|d| d.is_ascii_digit()) {
             c.i += 1;
             if release.len() >= MAX_PARTS {
@@ -180,7 +184,7 @@ impl FromStr for Version {
             return Err(bad("unexpected text"));
         }
         Ok(Version {
-            original: input.to_string(),
+            original: input.into(),
             epoch,
             release,
             pre,
@@ -362,7 +366,7 @@ fn parse_spec(text: &str, whole: &str) -> Result<Spec, VersionError> {
         return Ok(Spec::Prefix {
             negate: *op == "!=",
             epoch: pv.epoch,
-            release: pv.release,
+            release: pv.release.into_vec(),
         });
     }
     let pv: Version = v.parse().map_err(|_| bad("bad version"))?;

@@ -5,13 +5,15 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+use compact_str::CompactString;
+
 use crate::{Scheme, VersionError, check_version_len, invalid};
 
 const S: Scheme = Scheme::Rpm;
 
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     /// Epoch text as written ("" when absent, which compares as "0").
     epoch: (usize, usize),
     version: (usize, usize),
@@ -61,7 +63,7 @@ impl FromStr for Version {
             return Err(invalid(S, s, "version part is empty"));
         }
         Ok(Version {
-            original: s.to_string(),
+            original: s.into(),
             epoch,
             version,
             release,

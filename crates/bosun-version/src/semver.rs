@@ -2,9 +2,12 @@
 //! (node-semver's desugaring and prerelease rule), Cargo requirements and Go
 //! module versions.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+
+use compact_str::CompactString;
 
 use crate::{Scheme, VersionError, check_range_len, check_version_len, invalid, invalid_range};
 
@@ -40,7 +43,7 @@ impl PartialOrd for Ident {
 /// comparison (so `1.0.0+a == 1.0.0+b`).
 #[derive(Debug, Clone)]
 pub struct Version {
-    original: String,
+    original: CompactString,
     pub major: u64,
     pub minor: u64,
     pub patch: u64,
@@ -61,12 +64,12 @@ impl Version {
         let dots = body.bytes().filter(|&b| b == b'.').count();
         let plain = body.bytes().all(|b| b.is_ascii_digit() || b == b'.');
         let full = match dots {
-            0 if plain => format!("{body}.0.0"),
-            1 if plain => format!("{body}.0"),
-            _ => body.to_string(),
+            0 if plain => Cow::Owned(format!("{body}.0.0")),
+            1 if plain => Cow::Owned(format!("{body}.0")),
+            _ => Cow::Borrowed(body),
         };
         let mut v = parse_full(Scheme::Go, &full, false, s)?;
-        v.original = s.to_string();
+        v.original = s.into();
         Ok(v)
     }
 
@@ -166,7 +169,7 @@ fn parse_full(
         return Err(invalid(scheme, whole, "expected MAJOR.MINOR.PATCH"));
     }
     Ok(Version {
-        original: whole.to_string(),
+        original: whole.into(),
         major,
         minor,
         patch,

@@ -646,13 +646,21 @@ impl<'db> Matcher<'db> {
     /// measures (fixes and the rest of a finding are only worked out for
     /// findings).
     pub fn lookup(&mut self, q: &Query) -> Result<Vec<AdvisoryKey>, DbError> {
+        let mut keys = Vec::new();
+        self.lookup_into(q, &mut keys)?;
+        Ok(keys)
+    }
+
+    /// [`Matcher::lookup`] into a buffer the caller reuses (it is cleared
+    /// first), for callers making many lookups.
+    pub fn lookup_into(&mut self, q: &Query, keys: &mut Vec<AdvisoryKey>) -> Result<(), DbError> {
+        keys.clear();
         let Some(p) = self.compiled(&q.ecosystem, &q.name)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let mut versions = ParsedVersion::new(&q.version);
-        let mut keys = Vec::new();
         p.each_affected(&q.version, &mut versions, |i| keys.push(p.keys[i]));
-        Ok(keys)
+        Ok(())
     }
 
     fn hits(&mut self, q: &Query) -> Result<Vec<Hit>, DbError> {

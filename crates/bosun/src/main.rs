@@ -12,12 +12,6 @@ mod verify_blob;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Matching and cataloguing make many small, short-lived allocations
-/// (parsed versions, strings per package); mimalloc serves them markedly
-/// faster than glibc's malloc (see docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
