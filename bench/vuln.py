@@ -7,7 +7,7 @@ the lookups example and osv2trivy; this script only measures:
 1. database build from all of VULNDATA: `bosun db import` into a fresh cache
    dir, and Trivy's DB made by osv2trivy from the unzipped OSV records;
    times and sizes;
-2. the lookups example (1M `Matcher::lookup` calls against the full DB);
+2. the lookups example (1M `Matcher::lookup_into` calls against the full DB);
 3. and 4. every fixture image scanned by bosun and by Trivy, offline, cold
    (no layer cache, database present) and warm (second run), and their
    findings compared as sets of (package, installed version, vulnerability).
@@ -404,7 +404,7 @@ def render(r):
     lk = r["lookups"]
     first = lk["runs"][0]
     mix = first["mix"]
-    out.append(f"### Lookups: {first['lookups']:,} `Matcher::lookup` calls, median of {len(lk['runs'])} runs: "
+    out.append(f"### Lookups: {first['lookups']:,} `Matcher::lookup_into` calls, median of {len(lk['runs'])} runs: "
                f"{lk['median_s'] * 1000:.0f} ms (min {lk['min_s'] * 1000:.0f}) {ok(lk['median_s'] < LOOKUPS_MAX_S)}")
     out.append("")
     out.append(f"{first['hits']:,} lookups hit at least one advisory ({first['advisory_hits']:,} advisory hits). "
