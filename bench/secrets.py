@@ -57,7 +57,7 @@ def regular_files(root):
 def bench_throughput(a, workdir):
     size, files = regular_files(a.tree)
     # Page cache warmed once for all: every tool reads the same files from memory.
-    run(["rg", "-uuu", "-c", "-q", "xyzzy-not-there", a.tree], ok=(0, 1))
+    run([a.rg, "-uuu", "-c", "-q", "xyzzy-not-there", a.tree], ok=(0, 1))
     out = {"tree_bytes": size, "files": files}
     rg = [a.rg, "-f", a.patterns, "-c", a.tree]
     # rg exits 1 when nothing matched; hyperfine -i would hide real failures, so
