@@ -51,18 +51,18 @@ impl TarIndex {
             let et = entry.header().entry_type();
             if et.is_file() {
                 members.insert(name, (entry.raw_file_position(), entry.size()));
-            } else if et.is_symlink() || et.is_hard_link() {
-                if let Some(t) = entry.link_name_bytes() {
-                    let t = String::from_utf8_lossy(&t).into_owned();
-                    let target = if et.is_symlink() && !t.starts_with('/') {
-                        let dir = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                        format!("{dir}/{t}")
-                    } else {
-                        t
-                    };
-                    if let Some(target) = normalize_entry_path(&target) {
-                        links.insert(name, target);
-                    }
+            } else if (et.is_symlink() || et.is_hard_link())
+                && let Some(t) = entry.link_name_bytes()
+            {
+                let t = String::from_utf8_lossy(&t).into_owned();
+                let target = if et.is_symlink() && !t.starts_with('/') {
+                    let dir = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    format!("{dir}/{t}")
+                } else {
+                    t
+                };
+                if let Some(target) = normalize_entry_path(&target) {
+                    links.insert(name, target);
                 }
             }
         }
