@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -26,8 +25,9 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ureq::http::{Response, StatusCode};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
+
+use bosun_http::header;
 
 /// The OSV ecosystems downloaded by default, spelled as the osv.dev bucket
 /// spells its directories.
@@ -62,7 +62,6 @@ pub const META_SUFFIX: &str = ".meta.json";
 /// Retry-After is honoured up to this long.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 const MAX_META_SIZE: u64 = 64 << 10;
-const MAX_CA_FILE: u64 = 16 << 20;
 const MAX_ERROR_BODY: u64 = 4 << 10;
 /// Longer validators are not worth remembering (and not plausible).
 const MAX_VALIDATOR_LEN: usize = 1024;
@@ -292,7 +291,8 @@ impl From<FetchError> for Failure {
 
 impl Fetcher {
     pub fn new(options: FetchOptions) -> Result<Fetcher, FetchError> {
-        let tls = tls_config(options.ca_file.as_deref())?;
+        let ca_files: Vec<&Path> = options.ca_file.as_deref().into_iter().collect();
+        let tls = bosun_http::tls_config(&ca_files).map_err(FetchError::Config)?;
         let agent = |https_only: bool| {
             Agent::config_builder()
                 .http_status_as_error(false)
@@ -377,7 +377,7 @@ impl Fetcher {
             Ok(r) => r,
             Err(e) => {
                 let err = transport(describe_transport_error(&e));
-                return Err(if retryable(&e) {
+                return Err(if bosun_http::retryable(&e) {
                     Failure::Transient(err, None)
                 } else {
                     Failure::Fatal(err)
@@ -392,7 +392,7 @@ impl Fetcher {
             return Err(transport("HTTP 304 to an unconditional request".into()).into());
         }
         if status != StatusCode::OK {
-            let wait = retry_after(&resp);
+            let wait = bosun_http::retry_after(&resp, MAX_RETRY_WAIT);
             let err = FetchError::Http {
                 name: src.name.clone(),
                 url: src.url.clone(),
@@ -905,45 +905,9 @@ fn valid_validator(v: &str) -> bool {
     !v.is_empty() && v.len() <= MAX_VALIDATOR_LEN && v.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-fn header<'a>(resp: &'a Response<Body>, name: &str) -> Option<&'a str> {
-    resp.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-/// `Retry-After` as seconds or an HTTP date, capped.
-fn retry_after(resp: &Response<Body>) -> Option<Duration> {
-    let v = header(resp, "retry-after")?.trim();
-    let wait = match v.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => httpdate::parse_http_date(v)
-            .ok()?
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    };
-    Some(wait.min(MAX_RETRY_WAIT))
-}
-
-/// 0.5s, 1s, 2s, ... capped at 30s.
+/// About 0.5 s, 1 s, 2 s, ... capped at 30 s (with jitter).
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500)
-        .saturating_mul(1 << attempt.min(6))
-        .min(Duration::from_secs(30))
-}
-
-/// Connection trouble is worth retrying; TLS and protocol failures are not.
-fn retryable(e: &ureq::Error) -> bool {
-    matches!(
-        e,
-        ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)
-    ) && !is_tls(e)
-}
-
-/// rustls reports handshake failures directly or as `InvalidData` I/O errors.
-fn is_tls(e: &ureq::Error) -> bool {
-    match e {
-        ureq::Error::Rustls(_) | ureq::Error::Tls(_) => true,
-        ureq::Error::Io(io) => io.kind() == io::ErrorKind::InvalidData,
-        _ => false,
-    }
+    bosun_http::backoff(attempt, Duration::from_millis(500), Duration::from_secs(30))
 }
 
 fn describe_transport_error(e: &ureq::Error) -> String {
@@ -953,7 +917,9 @@ fn describe_transport_error(e: &ureq::Error) -> String {
         }
         ureq::Error::HostNotFound => "cannot resolve the host".to_string(),
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        e if is_tls(e) => format!("TLS failed: {e} (for a private CA, pass its PEM bundle)"),
+        e if bosun_http::is_tls(e) => {
+            format!("TLS failed: {e} (for a private CA, pass its PEM bundle)")
+        }
         e => format!("cannot reach the server: {e}"),
     }
 }
@@ -986,44 +952,6 @@ fn clip(s: &str, n: usize) -> String {
         out.push('…');
     }
     out
-}
-
-/// The public roots, plus the certificates of `ca_file` when given.
-fn tls_config(ca_file: Option<&Path>) -> Result<TlsConfig, FetchError> {
-    let builder = TlsConfig::builder();
-    let Some(path) = ca_file else {
-        return Ok(builder.build());
-    };
-    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
-    let mut pem = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_CA_FILE).read_to_end(&mut pem))
-        .map_err(io_err(path))?;
-    let before = roots.len();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => roots.push(c),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(FetchError::Config(format!(
-                    "CA certificates {}: {e}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    if roots.len() == before {
-        return Err(FetchError::Config(format!(
-            "{} holds no PEM certificate",
-            path.display()
-        )));
-    }
-    Ok(builder
-        .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .build())
 }
 
 #[cfg(test)]
@@ -1146,8 +1074,8 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_millis(500));
-        assert_eq!(backoff(1), Duration::from_secs(1));
-        assert_eq!(backoff(40), Duration::from_secs(30));
+        assert!((Duration::from_millis(250)..=Duration::from_millis(750)).contains(&backoff(0)));
+        assert!((Duration::from_millis(500)..=Duration::from_millis(1500)).contains(&backoff(1)));
+        assert!((Duration::from_secs(15)..=Duration::from_secs(45)).contains(&backoff(40)));
     }
 }

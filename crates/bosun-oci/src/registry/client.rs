@@ -4,16 +4,18 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bosun_core::Digest;
 use bosun_core::digest::VerifyingReader;
 use ureq::http::{Method, Response, StatusCode};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
+
+pub(crate) use bosun_http::header;
+use bosun_http::{retry_after, retryable, tls_error};
 
 use super::RegistryOptions;
 use super::auth::{CachedToken, Challenge, TokenResponse, parse_challenges, query_escape};
@@ -26,7 +28,6 @@ use crate::{Fetched, MAX_JSON_SIZE, OciError};
 /// Error bodies and token answers are small; read no more of them.
 const MAX_ERROR_BODY: u64 = 64 << 10;
 const MAX_TOKEN_BODY: u64 = 1 << 20;
-const MAX_CA_FILE: u64 = 16 << 20;
 
 /// A client for one registry host. `Send + Sync`: share it through an `Arc`.
 pub struct Registry {
@@ -86,7 +87,12 @@ impl Registry {
             host
         };
         let scheme = if options.insecure { "http" } else { "https" };
-        let tls = tls_config(host, &options.ca_certs)?;
+        let ca_files: Vec<&std::path::Path> =
+            options.ca_certs.iter().map(PathBuf::as_path).collect();
+        let tls = bosun_http::tls_config(&ca_files).map_err(|message| OciError::Registry {
+            registry: host.to_string(),
+            message,
+        })?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .https_only(!options.insecure)
@@ -677,52 +683,13 @@ fn token_get_url(realm: &str, service: Option<&str>, scope: &str) -> String {
     url
 }
 
-pub(crate) fn header<'a>(resp: &'a Response<Body>, name: &str) -> Option<&'a str> {
-    resp.headers().get(name).and_then(|v| v.to_str().ok())
+/// About 0.25 s, 0.5 s, 1 s, ... capped at 8 s (with jitter).
+fn backoff(attempt: u32) -> Duration {
+    bosun_http::backoff(attempt, Duration::from_millis(250), Duration::from_secs(8))
 }
 
 fn content_length(resp: &Response<Body>) -> Option<u64> {
     header(resp, "content-length").and_then(|v| v.trim().parse().ok())
-}
-
-/// Connection trouble is worth retrying; TLS failures are not.
-fn retryable(e: &ureq::Error) -> bool {
-    tls_error(e).is_none()
-        && matches!(
-            e,
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)
-        )
-}
-
-/// rustls errors reach us directly or wrapped in the stream's io::Error.
-fn tls_error(e: &ureq::Error) -> Option<&rustls::Error> {
-    match e {
-        ureq::Error::Rustls(t) => Some(t),
-        ureq::Error::Io(io) => io
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
-        _ => None,
-    }
-}
-
-/// Exponential backoff with jitter: about 0.25s, 0.5s, 1s, ... capped at 8s.
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(250).saturating_mul(1 << attempt.min(5));
-    base.min(Duration::from_secs(8))
-        .mul_f64(0.5 + fastrand::f64())
-}
-
-/// `Retry-After` as seconds or an HTTP date, capped.
-fn retry_after(resp: &Response<Body>, cap: Duration) -> Option<Duration> {
-    let v = header(resp, "retry-after")?.trim();
-    let wait = if let Ok(secs) = v.parse::<u64>() {
-        Duration::from_secs(secs)
-    } else {
-        let when = httpdate::parse_http_date(v).ok()?;
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO)
-    };
-    Some(wait.min(cap))
 }
 
 #[derive(serde::Deserialize)]
@@ -772,47 +739,6 @@ fn clip(s: &str, n: usize) -> String {
         out.push('…');
     }
     out
-}
-
-fn tls_config(host: &str, ca_certs: &[PathBuf]) -> Result<TlsConfig, OciError> {
-    let builder = TlsConfig::builder();
-    if ca_certs.is_empty() {
-        return Ok(builder.build());
-    }
-    let fail = |message: String| OciError::Registry {
-        registry: host.to_string(),
-        message,
-    };
-    // Extra CAs are trusted besides the public roots, as Docker's certs.d does.
-    let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
-    for path in ca_certs {
-        let mut pem = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_CA_FILE).read_to_end(&mut pem))
-            .map_err(|e| {
-                fail(format!(
-                    "cannot read CA certificates {}: {e}",
-                    path.display()
-                ))
-            })?;
-        let before = roots.len();
-        for item in ureq::tls::parse_pem(&pem) {
-            match item {
-                Ok(PemItem::Certificate(c)) => roots.push(c),
-                Ok(_) => {}
-                Err(e) => return Err(fail(format!("CA certificates {}: {e}", path.display()))),
-            }
-        }
-        if roots.len() == before {
-            return Err(fail(format!("{} holds no PEM certificate", path.display())));
-        }
-    }
-    Ok(builder
-        .root_certs(RootCerts::Specific(Arc::new(roots)))
-        .build())
 }
 
 #[cfg(test)]
