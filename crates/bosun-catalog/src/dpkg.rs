@@ -144,6 +144,65 @@ fn file_list(bytes: &[u8], md5sums: bool) -> Vec<String> {
         .collect()
 }
 
+/// The package whose `md5sums` list this is: `info/NAME[:ARCH].md5sums`
+/// or distroless `status.d/NAME.md5sums`.
+pub fn md5sums_package(path: &str) -> Option<&str> {
+    let name = path
+        .strip_prefix(INFO)
+        .or_else(|| path.strip_prefix(STATUS_D))?
+        .strip_suffix(".md5sums")?;
+    let name = name.split_once(':').map_or(name, |(n, _)| n);
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// Which of `files` (absolute path and the MD5 of its content) a package
+/// shipped exactly so, going by the packages' `md5sums` lists: path to
+/// package. A file a builder changed after installing it has another MD5
+/// and is not returned. Lines that are not `HEX  PATH` are ignored.
+pub fn shipped_unmodified<'a>(
+    lists: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    files: &HashMap<String, [u8; 16]>,
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    if files.is_empty() {
+        return out;
+    }
+    for (package, list) in lists {
+        for line in list.split(|&b| b == b'\n') {
+            let Some(sep) = line.iter().position(|b| b.is_ascii_whitespace()) else {
+                continue;
+            };
+            let (hex, rest) = line.split_at(sep);
+            let Some(md5) = parse_md5(hex) else { continue };
+            let Ok(rel) = std::str::from_utf8(rest) else {
+                continue;
+            };
+            let rel = rel.trim_matches(|c: char| c.is_ascii_whitespace());
+            let path = if rel.starts_with('/') {
+                rel.to_string()
+            } else {
+                format!("/{rel}")
+            };
+            if files.get(&path) == Some(&md5) {
+                out.insert(path, package.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn parse_md5(hex: &[u8]) -> Option<[u8; 16]> {
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        *o = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
 pub fn catalog(index: &FileIndex, out: &mut Output) {
     let mut found: Vec<(Parsed, &FileRecord)> = Vec::new();
     if let Some(rec) = index.get(STATUS) {
@@ -403,5 +462,62 @@ mod tests {
         let mut out = Output::default();
         catalog(&ix, &mut out);
         assert!(out.packages.is_empty());
+    }
+
+    #[test]
+    fn md5sums_name_their_package() {
+        assert_eq!(
+            md5sums_package("/var/lib/dpkg/info/libc6:amd64.md5sums"),
+            Some("libc6")
+        );
+        assert_eq!(
+            md5sums_package("/var/lib/dpkg/info/golang-1.19-src.md5sums"),
+            Some("golang-1.19-src")
+        );
+        assert_eq!(
+            md5sums_package("/var/lib/dpkg/status.d/base.md5sums"),
+            Some("base")
+        );
+        assert_eq!(md5sums_package("/var/lib/dpkg/info/libc6:amd64.list"), None);
+        assert_eq!(md5sums_package("/var/lib/dpkg/info/x/y.md5sums"), None);
+        assert_eq!(md5sums_package("/etc/x.md5sums"), None);
+    }
+
+    #[test]
+    fn shipped_files_need_path_and_md5_to_match() {
+        // d41d8cd9... is the MD5 of no bytes at all.
+        let empty = parse_md5(b"d41d8cd98f00b204e9800998ecf8427e").unwrap();
+        let other = parse_md5(b"0123456789abcdef0123456789abcdef").unwrap();
+        let list = b"d41d8cd98f00b204e9800998ecf8427e  usr/share/go/key.pem\n\
+            d41d8cd98f00b204e9800998ecf8427e  usr/share/go/changed.pem\n\
+            not a line\nd41d8cd98f00b204e9800998ecf8  usr/share/go/short.pem\n\
+            d41d8cd98f00b204e9800998ecf8427e  usr/share/go/with space.txt\n";
+        let files: HashMap<String, [u8; 16]> = [
+            ("/usr/share/go/key.pem", empty),
+            ("/usr/share/go/changed.pem", other),
+            ("/usr/share/go/short.pem", empty),
+            ("/usr/share/go/with space.txt", empty),
+            ("/usr/share/go/unlisted.pem", empty),
+        ]
+        .into_iter()
+        .map(|(p, m)| (p.to_string(), m))
+        .collect();
+        let got = shipped_unmodified([("golang-src", &list[..])], &files);
+        let mut got: Vec<_> = got.into_iter().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/usr/share/go/key.pem".to_string(),
+                    "golang-src".to_string()
+                ),
+                (
+                    "/usr/share/go/with space.txt".to_string(),
+                    "golang-src".to_string()
+                ),
+            ]
+        );
+        assert!(parse_md5(b"zz1d8cd98f00b204e9800998ecf8427e").is_none());
     }
 }

@@ -15,6 +15,7 @@ use bosun_oci::image::Layer;
 use bosun_oci::layer::{self, Entry, EntryKind, Rejected};
 use bosun_oci::{ResolvedImage, Store};
 use bosun_secret::{FileScan, Scanner};
+use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::LayerCache;
@@ -32,6 +33,10 @@ pub struct LayerAnalysis {
     /// Secrets in the layer's regular files, by path (empty unless the
     /// secret scanner ran).
     pub secrets: Vec<(String, bosun_secret::Match)>,
+    /// Of the files with secrets, those an OS package shipped exactly so
+    /// (their MD5 is the one the package's `md5sums` in this layer lists):
+    /// path and package, sorted by path.
+    pub package_files: Vec<(String, String)>,
 }
 
 /// Analyse one file's content stream according to its interest.
@@ -60,23 +65,44 @@ pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read)
 }
 
 /// Hands every byte the analyzers read to the secret scanner as well, so a
-/// file's content is read once for both.
+/// file's content is read once for both; and to `keep`, when given.
 struct Tee<'a, 's> {
     inner: &'a mut dyn Read,
     scan: &'a mut FileScan<'s>,
+    keep: Option<&'a mut Vec<u8>>,
 }
 
 impl Read for Tee<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.scan.feed(&buf[..n]);
+        if let Some(k) = &mut self.keep {
+            k.extend_from_slice(&buf[..n]);
+        }
         Ok(n)
     }
 }
 
+/// A package's `md5sums` larger than this is not kept (Debian's largest
+/// lists are a few MiB), nor are more than `MD5SUMS_TOTAL` of them a layer.
+const MD5SUMS_LIMIT: u64 = 16 << 20;
+const MD5SUMS_TOTAL: usize = 256 << 20;
+
+/// What one file gave the secret scanner.
+#[derive(Default)]
+struct Scanned {
+    found: Vec<bosun_secret::Match>,
+    /// The MD5 of the whole content, for a file with findings that was
+    /// small enough to hold (see [`FileScan::finish_with`]).
+    md5: Option<[u8; 16]>,
+    /// The content of a dpkg `md5sums` list, and its package.
+    md5sums: Option<(String, Vec<u8>)>,
+}
+
 /// Run the analyzer `interest` calls for and, with a scanner, search the
 /// whole content for secrets in the same pass. `spare` is a reusable buffer
-/// for the bytes the analyzer did not read.
+/// for the bytes the analyzer did not read; `keep_lists` whether a dpkg
+/// `md5sums` list is still worth keeping.
 fn analyze_and_scan(
     path: &str,
     interest: Interest,
@@ -84,14 +110,22 @@ fn analyze_and_scan(
     content: &mut dyn Read,
     secrets: Option<&Scanner>,
     spare: &mut Vec<u8>,
-) -> io::Result<(Option<Facts>, Vec<bosun_secret::Match>)> {
+    keep_lists: bool,
+) -> io::Result<(Option<Facts>, Scanned)> {
     let Some(scanner) = secrets.filter(|s| !s.skips(path)) else {
-        return Ok((analyze_file(path, interest, size, content), Vec::new()));
+        return Ok((
+            analyze_file(path, interest, size, content),
+            Scanned::default(),
+        ));
     };
+    let list_of =
+        bosun_catalog::dpkg::md5sums_package(path).filter(|_| keep_lists && size <= MD5SUMS_LIMIT);
+    let mut list = Vec::new();
     let mut scan = scanner.file(path);
     let mut tee = Tee {
         inner: content,
         scan: &mut scan,
+        keep: list_of.is_some().then_some(&mut list),
     };
     let facts = analyze_file(path, interest, size, &mut tee);
     spare.resize(256 << 10, 0);
@@ -103,7 +137,15 @@ fn analyze_and_scan(
             Err(e) => return Err(e),
         }
     }
-    Ok((facts, scan.finish()))
+    let (found, md5) = scan.finish_with(|whole| md5::Md5::digest(whole).into());
+    Ok((
+        facts,
+        Scanned {
+            found,
+            md5,
+            md5sums: list_of.map(|p| (p.to_string(), list)),
+        },
+    ))
 }
 
 /// Walk a decompressed layer tar.
@@ -121,17 +163,21 @@ pub fn analyze_tar_with(
     let mut a = LayerAnalysis::default();
     let mut rejected = Vec::new();
     let mut spare = Vec::new();
+    let mut shipped = ShippedCheck::default();
     layer::walk(
         r,
         what,
         |e, content| {
             if e.kind == EntryKind::File {
                 let interest = bosun_catalog::interest(&e.path, e.mode, e.size);
-                let (facts, found) =
-                    analyze_and_scan(&e.path, interest, e.size, content, secrets, &mut spare)?;
+                let keep_lists = shipped.wants_lists();
+                let (facts, scanned) = analyze_and_scan(
+                    &e.path, interest, e.size, content, secrets, &mut spare, keep_lists,
+                )?;
                 if let Some(f) = facts {
                     a.facts.push((e.path.clone(), f));
                 }
+                let found = shipped.add(&e.path, scanned);
                 a.secrets
                     .extend(found.into_iter().map(|m| (e.path.clone(), m)));
             }
@@ -141,7 +187,48 @@ pub fn analyze_tar_with(
         |r| rejected.push(r),
     )?;
     a.rejected = rejected;
+    a.package_files = shipped.finish();
     Ok(a)
+}
+
+/// Tells the files with secrets that an OS package shipped exactly so from
+/// those a builder wrote or changed: collects dpkg `md5sums` lists and the
+/// MD5s of the files with findings, then matches them.
+#[derive(Default)]
+struct ShippedCheck {
+    lists: Vec<(String, Vec<u8>)>,
+    lists_size: usize,
+    md5s: HashMap<String, [u8; 16]>,
+}
+
+impl ShippedCheck {
+    fn wants_lists(&self) -> bool {
+        self.lists_size < MD5SUMS_TOTAL
+    }
+
+    /// Take what one file gave; its findings come back.
+    fn add(&mut self, path: &str, scanned: Scanned) -> Vec<bosun_secret::Match> {
+        if let Some(list) = scanned.md5sums {
+            self.lists_size += list.1.len();
+            self.lists.push(list);
+        }
+        match scanned.md5 {
+            Some(m) => self.md5s.insert(path.to_string(), m),
+            // A later entry at the same path replaces the earlier.
+            None => self.md5s.remove(path),
+        };
+        scanned.found
+    }
+
+    /// Path and package, sorted by path.
+    fn finish(self) -> Vec<(String, String)> {
+        let lists = self.lists.iter().map(|(p, l)| (p.as_str(), l.as_slice()));
+        let mut out: Vec<_> = bosun_catalog::dpkg::shipped_unmodified(lists, &self.md5s)
+            .into_iter()
+            .collect();
+        out.sort();
+        out
+    }
 }
 
 /// Counts compressed bytes for progress reporting.
@@ -312,15 +399,12 @@ const VIRTUAL_DIRS: [&str; 3] = ["/proc", "/sys", "/dev"];
 /// Analyse a directory tree (an unpacked root filesystem or a project).
 /// Symlinks are recorded, never followed.
 pub fn analyze_dir(root: &Path) -> Result<FileIndex, ScanError> {
-    analyze_dir_with(root, None).map(|(index, _)| index)
+    analyze_dir_with(root, None).map(|d| d.index)
 }
 
 /// [`analyze_dir`], also searching every regular file for secrets when
 /// given a scanner; secrets come back by path.
-pub fn analyze_dir_with(
-    root: &Path,
-    secrets: Option<&Scanner>,
-) -> Result<(FileIndex, Vec<(String, bosun_secret::Match)>), ScanError> {
+pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAnalysis, ScanError> {
     let meta = std::fs::metadata(root).map_err(|source| ScanError::Io {
         what: root.display().to_string(),
         source,
@@ -376,7 +460,7 @@ pub fn analyze_dir_with(
         }
         jobs.push((path, entry.into_path(), interest, md.len()));
     }
-    type Outcome = Result<(Option<Facts>, Vec<bosun_secret::Match>), (bool, String)>;
+    type Outcome = Result<(Option<Facts>, Scanned), (bool, String)>;
     let outcomes: Vec<std::sync::OnceLock<Outcome>> =
         jobs.iter().map(|_| std::sync::OnceLock::new()).collect();
     let next = AtomicUsize::new(0);
@@ -393,10 +477,10 @@ pub fn analyze_dir_with(
                         break;
                     };
                     let outcome = match std::fs::File::open(full) {
-                        Ok(mut f) => {
-                            analyze_and_scan(path, *interest, *size, &mut f, secrets, &mut spare)
-                                .map_err(|e| (false, format!("reading: {e}")))
-                        }
+                        Ok(mut f) => analyze_and_scan(
+                            path, *interest, *size, &mut f, secrets, &mut spare, true,
+                        )
+                        .map_err(|e| (false, format!("reading: {e}"))),
                         Err(e) => Err((true, format!("opening: {e}"))),
                     };
                     let _ = slot.set(outcome);
@@ -405,9 +489,11 @@ pub fn analyze_dir_with(
         }
     });
     let mut found = Vec::new();
+    let mut shipped = ShippedCheck::default();
     for ((path, ..), outcome) in jobs.into_iter().zip(outcomes) {
         let facts = match outcome.into_inner() {
-            Some(Ok((facts, matches))) => {
+            Some(Ok((facts, scanned))) => {
+                let matches = shipped.add(&path, scanned);
                 found.extend(matches.into_iter().map(|m| (path.clone(), m)));
                 facts
             }
@@ -429,5 +515,18 @@ pub fn analyze_dir_with(
     for (path, msg) in unreadable {
         tracing::warn!("{path}: {msg}");
     }
-    Ok((index, found))
+    Ok(DirAnalysis {
+        index,
+        secrets: found,
+        package_files: shipped.finish(),
+    })
+}
+
+/// What [`analyze_dir_with`] found.
+pub struct DirAnalysis {
+    pub index: FileIndex,
+    /// Secrets by path, in walk order.
+    pub secrets: Vec<(String, bosun_secret::Match)>,
+    /// As [`LayerAnalysis::package_files`], for the whole tree.
+    pub package_files: Vec<(String, String)>,
 }

@@ -10,6 +10,7 @@ pub mod pipe;
 pub mod secrets;
 pub mod target;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use bosun_catalog::Catalog;
@@ -90,7 +91,12 @@ pub fn scan(
         .transpose()?;
     match target {
         Target::Dir(path) => {
-            let (index, found) = analyze::analyze_dir_with(path, scanner.as_ref())?;
+            let analyze::DirAnalysis {
+                index,
+                secrets: found,
+                package_files,
+            } = analyze::analyze_dir_with(path, scanner.as_ref())?;
+            let packages: HashMap<String, String> = package_files.into_iter().collect();
             let catalog = bosun_catalog::catalog(&index);
             let name = path
                 .canonicalize()
@@ -108,7 +114,10 @@ pub fn scan(
                 catalog,
                 secrets: found
                     .into_iter()
-                    .map(|(p, m)| SecretFinding::in_dir(p, m))
+                    .map(|(p, m)| {
+                        let package = packages.get(&p).cloned();
+                        SecretFinding::in_dir(p, m, package)
+                    })
                     .collect(),
             })
         }

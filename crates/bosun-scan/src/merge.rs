@@ -27,7 +27,12 @@ pub fn merge_with_secrets(
 ) -> (FileIndex, Vec<Unknown>, Vec<SecretFinding>) {
     let per_layer: Vec<_> = analyses
         .iter_mut()
-        .map(|a| std::mem::take(&mut a.secrets))
+        .map(|a| {
+            (
+                std::mem::take(&mut a.secrets),
+                std::mem::take(&mut a.package_files),
+            )
+        })
         .collect();
     let mut tree = FileTree::new();
     let mut unknowns = Vec::new();

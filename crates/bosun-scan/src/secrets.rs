@@ -2,6 +2,8 @@
 //! layers are merged: still there, or deleted by a later layer) and in the
 //! image config.
 
+use std::collections::HashMap;
+
 use bosun_core::Digest;
 use bosun_oci::ResolvedImage;
 use bosun_oci::layer::EntryKind;
@@ -26,6 +28,11 @@ pub struct SecretFinding {
     /// it (a whiteout, an opaque directory, a new file at the path): the
     /// secret still ships in the layer blob.
     pub deleted: bool,
+    /// The OS package that shipped the file exactly so (its MD5 is the one
+    /// the package lists): a public file such as a test key in a source
+    /// tree, not something a builder left behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
     pub line: usize,
     pub column: usize,
     pub redacted: String,
@@ -33,7 +40,13 @@ pub struct SecretFinding {
 }
 
 impl SecretFinding {
-    fn new(m: Match, path: String, layer: Option<(usize, Digest)>, deleted: bool) -> Self {
+    fn new(
+        m: Match,
+        path: String,
+        layer: Option<(usize, Digest)>,
+        deleted: bool,
+        package: Option<String>,
+    ) -> Self {
         let (layer_index, layer) = layer.map(|(i, d)| (Some(i), Some(d))).unwrap_or_default();
         SecretFinding {
             rule_id: m.rule_id,
@@ -43,6 +56,7 @@ impl SecretFinding {
             layer,
             layer_index,
             deleted,
+            package,
             line: m.line,
             column: m.column,
             redacted: m.redacted,
@@ -50,28 +64,36 @@ impl SecretFinding {
         }
     }
 
-    /// A finding in a directory target (no layers).
-    pub fn in_dir(path: String, m: Match) -> Self {
-        Self::new(m, path, None, false)
+    /// A finding in a directory target (no layers); `package` as for
+    /// [`SecretFinding::package`].
+    pub fn in_dir(path: String, m: Match, package: Option<String>) -> Self {
+        Self::new(m, path, None, false, package)
     }
 }
 
+/// One layer's secrets by path, and its files a package shipped unmodified
+/// (path, package).
+pub type LayerSecrets = (Vec<(String, Match)>, Vec<(String, String)>);
+
 /// Place each layer's file secrets against the merged tree: a file is still
 /// there only if the final node at its path is a file from the same layer.
+/// Each layer's secrets come with its files a package shipped unmodified.
 pub fn locate(
     image: &ResolvedImage,
     tree: &FileTree,
-    per_layer: Vec<Vec<(String, Match)>>,
+    per_layer: Vec<LayerSecrets>,
 ) -> Vec<SecretFinding> {
     let mut out = Vec::new();
-    for (i, found) in per_layer.into_iter().enumerate() {
+    for (i, (found, package_files)) in per_layer.into_iter().enumerate() {
         let diff_id = image.layers.get(i).map(|l| l.diff_id.clone());
+        let packages: HashMap<String, String> = package_files.into_iter().collect();
         for (path, m) in found {
             let present = tree
                 .get(&path)
                 .is_some_and(|n| n.kind == EntryKind::File && n.layer == i);
             let layer = diff_id.clone().map(|d| (i, d));
-            out.push(SecretFinding::new(m, path, layer, !present));
+            let package = packages.get(&path).cloned();
+            out.push(SecretFinding::new(m, path, layer, !present, package));
         }
     }
     out
@@ -99,7 +121,7 @@ pub fn scan_config(scanner: &Scanner, image: &ResolvedImage) -> Vec<SecretFindin
     let mut out = Vec::new();
     for (origin, text) in texts {
         for m in scanner.scan_text(&origin, &text) {
-            out.push(SecretFinding::new(m, origin.clone(), None, false));
+            out.push(SecretFinding::new(m, origin.clone(), None, false, None));
         }
     }
     out

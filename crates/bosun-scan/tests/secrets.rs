@@ -222,3 +222,87 @@ fn directories_are_scanned_too() {
     assert_eq!(got, [("github-pat", "/deploy/.env", false)]);
     assert!(Path::new(&tmp.path().join("README")).exists());
 }
+
+/// A root filesystem where dpkg itself installed package `demo-keys` with
+/// three copies of a test key; then a builder edited one copy and added a
+/// key of its own.
+fn tree_with_package_keys(root: &Path) -> Vec<u8> {
+    let key = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
+    )
+    .unwrap();
+    // More than one scan window: too big to hold for its MD5.
+    let mut big = key.clone();
+    big.extend(std::iter::repeat_n(b"# padding\n", 130_000).flatten());
+    bosun_testutil::dpkg::install(
+        root,
+        "demo-keys",
+        &[
+            ("usr/share/demo/example-key.pem", &key),
+            ("usr/share/demo/edited-key.pem", &key),
+            ("usr/share/demo/big-key.pem", &big),
+        ],
+    );
+    let edited = root.join("usr/share/demo/edited-key.pem");
+    let mut bytes = std::fs::read(&edited).unwrap();
+    bytes.extend_from_slice(b"# edited after install\n");
+    std::fs::write(&edited, bytes).unwrap();
+    std::fs::create_dir_all(root.join("etc/demo")).unwrap();
+    std::fs::write(root.join("etc/demo/own-key.pem"), &key).unwrap();
+    key
+}
+
+fn by_package(s: &Scanned) -> Vec<(String, Option<String>)> {
+    let mut got: Vec<_> = s
+        .secrets
+        .iter()
+        .map(|f| (f.path.clone(), f.package.clone()))
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn files_packages_shipped_unmodified_are_told_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    tree_with_package_keys(&root);
+    // Only the file still as dpkg's md5sums lists it is the package's.
+    let want = vec![
+        ("/etc/demo/own-key.pem".to_string(), None),
+        ("/usr/share/demo/big-key.pem".to_string(), None),
+        ("/usr/share/demo/edited-key.pem".to_string(), None),
+        (
+            "/usr/share/demo/example-key.pem".to_string(),
+            Some("demo-keys".to_string()),
+        ),
+    ];
+    let dir = scan(&Target::Dir(root.clone()), &with_secrets(), &Quiet).unwrap();
+    assert_eq!(by_package(&dir), want);
+
+    // The same tree as one image layer, and again with a cache.
+    let mut b = tar::Builder::new(Vec::new());
+    b.follow_symlinks(false);
+    b.append_dir_all(".", &root).unwrap();
+    let raw = b.into_inner().unwrap();
+    let layout = tmp.path().join("image");
+    bosun_testutil::oci::layout(
+        &layout,
+        &[bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw)],
+        |_, _| {},
+    );
+    let target = Target::parse(&format!("oci:{}", layout.display())).unwrap();
+    let cached = ScanOptions {
+        cache_dir: Some(tmp.path().join("cache")),
+        ..with_secrets()
+    };
+    for opts in [&with_secrets(), &cached, &cached] {
+        let img = scan(&target, opts, &Quiet).unwrap();
+        assert_eq!(by_package(&img), want);
+        assert!(
+            img.secrets
+                .iter()
+                .all(|f| f.layer_index == Some(0) && !f.deleted)
+        );
+    }
+}

@@ -17,6 +17,8 @@
 //!     - value: '^dev-'           # regex on the secret value
 //!     - fingerprint: sha256:...  # as printed with a finding
 //!   skip-paths: ['**/testdata/**']   # never read these files
+//!   report-package-files: false  # also report secrets in files an OS package
+//!                                # shipped unmodified (test keys in /usr/share/go...)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,10 @@ pub struct Config {
     pub disable: Vec<String>,
     pub allow: Vec<AllowRule>,
     pub skip_paths: Vec<String>,
+    /// Report secrets in files a dpkg package shipped exactly so (by its
+    /// `md5sums`); by default they are counted in a notice only. This is
+    /// about the report, not the scan: it does not change what is found.
+    pub report_package_files: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

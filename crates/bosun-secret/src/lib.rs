@@ -469,7 +469,12 @@ impl Scanner {
             .map(|(i, g)| compile(&glob_regex(g), &format!("secrets.skip-paths[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         let mut h = Sha256::new();
-        h.update(format!("rules-{RULES_VERSION}\n{cfg:?}"));
+        // What is found, not how it is reported, keys cached results.
+        let found_by = Config {
+            report_package_files: false,
+            ..cfg.clone()
+        };
+        h.update(format!("rules-{RULES_VERSION}\n{found_by:?}"));
         Ok(Scanner {
             rules,
             text: Keywords::new(keywords)?,
@@ -564,6 +569,7 @@ impl Scanner {
             line_start: 0,
             binary: None,
             out: Vec::new(),
+            dropped: false,
         }
     }
 }
@@ -591,11 +597,14 @@ pub struct FileScan<'s> {
     line_start: u64,
     binary: Option<bool>,
     out: Vec<Match>,
+    /// Some content was fed but not kept (the file hit the match limit).
+    dropped: bool,
 }
 
 impl FileScan<'_> {
     pub fn feed(&mut self, data: &[u8]) {
         if self.skip || self.out.len() >= MAX_MATCHES_PER_FILE {
+            self.dropped |= !data.is_empty();
             return;
         }
         self.buf.extend_from_slice(data);
@@ -620,14 +629,24 @@ impl FileScan<'_> {
         self.buf.extend_from_slice(&bytes[start..]);
     }
 
-    pub fn finish(mut self) -> Vec<Match> {
+    pub fn finish(self) -> Vec<Match> {
+        self.finish_with(|_| ()).0
+    }
+
+    /// [`FileScan::finish`], also handing `whole` the file's entire content
+    /// when the file had findings and fit in one window (its result is
+    /// `None` otherwise). A caller can then tell a file as a package shipped
+    /// it from one a builder changed without reading it twice.
+    pub fn finish_with<T>(mut self, whole: impl FnOnce(&[u8]) -> T) -> (Vec<Match>, Option<T>) {
         if !self.skip && !self.buf.is_empty() && self.out.len() < MAX_MATCHES_PER_FILE {
             let buf = std::mem::take(&mut self.buf);
             self.window(&buf, buf.len());
             self.buf = buf;
         }
         self.out.truncate(MAX_MATCHES_PER_FILE);
-        std::mem::take(&mut self.out)
+        let all_kept = !self.skip && !self.dropped && self.offset == 0;
+        let seen = (all_kept && !self.out.is_empty()).then(|| whole(&self.buf));
+        (std::mem::take(&mut self.out), seen)
     }
 
     /// Scan `w`, reporting matches that start before `limit`, then advance
@@ -886,6 +905,31 @@ mod tests {
         let mut f = s.file("/c");
         f.feed(b"x\n");
         assert!(f.finish().is_empty());
+    }
+
+    #[test]
+    fn whole_content_only_for_small_files_with_findings() {
+        let s = Scanner::new(&Config::default()).unwrap();
+        let secret = b"password = \"q9!vT2&mLx-7Hd\"\n";
+        let whole = |pieces: &[&[u8]]| {
+            let mut f = s.file("/etc/x");
+            for p in pieces {
+                f.feed(p);
+            }
+            f.finish_with(|w| w.to_vec())
+        };
+        let (found, content) = whole(&[b"a=1\n", secret]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            content.as_deref(),
+            Some([&b"a=1\n"[..], secret].concat().as_slice())
+        );
+        // Nothing found: nothing handed over.
+        assert_eq!(whole(&[b"a=1\n"]), (vec![], None));
+        // Past one window the start is gone.
+        let pad = vec![b'#'; WINDOW + OVERLAP];
+        let (found, content) = whole(&[secret, &pad]);
+        assert_eq!((found.len(), content), (1, None));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bosun_vuln::report::{self, Format};
-use bosun_vuln::{DbInfo, Issue, IssueKind, Report, Status};
+use bosun_vuln::{DbInfo, Issue, IssueKind, Notice, Report, Status};
 use bosun_vulndb::{Db, Severity};
 use clap::Args;
 
@@ -123,11 +123,15 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
             bars.finish();
             res?
         };
-        issues.extend(
-            std::mem::take(&mut scanned.secrets)
-                .into_iter()
-                .map(secret_issue),
-        );
+        let (shipped, own): (Vec<_>, Vec<_>) = std::mem::take(&mut scanned.secrets)
+            .into_iter()
+            .partition(|f| f.package.is_some());
+        issues.extend(own.into_iter().map(secret_issue));
+        if opts.secret_config.report_package_files {
+            issues.extend(shipped.into_iter().map(secret_issue));
+        } else if let Some(n) = package_files_notice(&shipped) {
+            notices.push(n);
+        }
         scanned_target = Some(target);
         bosun_scan::to_sbom(scanned, crate::creation_time()?)
     };
@@ -301,6 +305,31 @@ impl Scanners {
     }
 }
 
+/// Secrets in files OS packages shipped unmodified are public (test keys
+/// in a source tree, examples in headers): counted, not listed, unless
+/// `secrets.report-package-files` asks for them.
+fn package_files_notice(shipped: &[bosun_scan::SecretFinding]) -> Option<Notice> {
+    if shipped.is_empty() {
+        return None;
+    }
+    let files: std::collections::BTreeSet<&str> = shipped.iter().map(|f| f.path.as_str()).collect();
+    let packages: std::collections::BTreeSet<&str> = shipped
+        .iter()
+        .filter_map(|f| f.package.as_deref())
+        .collect();
+    let packages: Vec<&str> = packages.into_iter().collect();
+    Some(Notice {
+        kind: "package-file-secrets".into(),
+        message: format!(
+            "{} secret(s) in {} file(s) that OS packages shipped unmodified ({}) not reported; \
+             set secrets.report-package-files: true in bosun.yaml to list them",
+            shipped.len(),
+            files.len(),
+            packages.join(", ")
+        ),
+    })
+}
+
 fn secret_issue(f: bosun_scan::SecretFinding) -> Issue {
     Issue {
         kind: IssueKind::Secret,
@@ -311,7 +340,13 @@ fn secret_issue(f: bosun_scan::SecretFinding) -> Issue {
             bosun_secret::Severity::High => Severity::High,
             bosun_secret::Severity::Critical => Severity::Critical,
         },
-        message: format!("{} found", f.title),
+        message: match &f.package {
+            Some(p) => format!(
+                "{} found in a file package {p} shipped unmodified",
+                f.title
+            ),
+            None => format!("{} found", f.title),
+        },
         title: f.title,
         path: f.path,
         line: Some(f.line).filter(|l| *l > 0),

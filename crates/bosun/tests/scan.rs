@@ -862,3 +862,60 @@ fn secret_scan_of_a_directory_needs_no_database() {
     let out = bosun(&no_db).args(["scan", &target]).output().unwrap();
     assert_eq!(code(&out), 2);
 }
+
+/// A test key that dpkg installed as part of a package is public: counted
+/// in a notice, not failing the scan, until `report-package-files` asks.
+#[test]
+fn secrets_in_unmodified_package_files_are_a_notice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let key = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
+    )
+    .unwrap();
+    bosun_testutil::dpkg::install(&root, "demo-keys", &[("usr/share/demo/key.pem", &key)]);
+    let target = format!("dir:{}", root.display());
+    let no_db = tmp.path().join("cache");
+    let run = |extra: &[&str]| {
+        let out = bosun(&no_db)
+            .args(["scan", &target, "--scanners", "secret", "-f", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (code(&out), r)
+    };
+    let (status, r) = run(&[]);
+    assert_eq!(status, 0, "{r:#}");
+    let count = |v: &Value| v.as_array().map_or(0, |a| a.len());
+    assert_eq!(count(&r["issues"]), 0, "{r:#}");
+    let notice = &r["notices"][0];
+    assert_eq!(notice["kind"], "package-file-secrets");
+    assert!(
+        notice["message"].as_str().unwrap().contains("demo-keys"),
+        "{notice}"
+    );
+
+    let cfg = tmp.path().join("bosun.yaml");
+    std::fs::write(&cfg, "secrets:\n  report-package-files: true\n").unwrap();
+    let (status, r) = run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(status, 1, "{r:#}");
+    assert_eq!(r["issues"][0]["path"], "/usr/share/demo/key.pem");
+    assert!(
+        r["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("demo-keys")
+    );
+    assert_eq!(count(&r["notices"]), 0, "{r:#}");
+
+    // A builder who changes the file makes it theirs.
+    std::fs::write(
+        root.join("usr/share/demo/key.pem"),
+        [&key[..], b"\n"].concat(),
+    )
+    .unwrap();
+    let (status, r) = run(&[]);
+    assert_eq!(status, 1, "{r:#}");
+    assert_eq!(r["issues"][0]["path"], "/usr/share/demo/key.pem");
+}
