@@ -607,6 +607,14 @@ impl FileScan<'_> {
             self.dropped |= !data.is_empty();
             return;
         }
+        // Grow by doubling, but never past what one window and this piece
+        // need: a buffer over `KEEP_CAPACITY` would not go back to the pool,
+        // and every big file would fault in fresh pages.
+        let need = self.buf.len() + data.len();
+        if need > self.buf.capacity() {
+            let cap = (self.buf.capacity() * 2).clamp(need, need.max(WINDOW + OVERLAP));
+            self.buf.reserve_exact(cap - self.buf.len());
+        }
         self.buf.extend_from_slice(data);
         while self.buf.len() >= WINDOW + OVERLAP {
             let buf = std::mem::take(&mut self.buf);
