@@ -208,7 +208,7 @@ impl ShippedCheck {
 
     /// Take what one file gave; its findings come back.
     fn add(&mut self, path: &str, scanned: Scanned) -> Vec<bosun_secret::Match> {
-        if let Some(list) = scanned.md5sums {
+        if let Some(list) = scanned.md5sums.filter(|_| self.wants_lists()) {
             self.lists_size += list.1.len();
             self.lists.push(list);
         }
