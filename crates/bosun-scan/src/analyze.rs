@@ -101,8 +101,8 @@ struct Scanned {
 
 /// Run the analyzer `interest` calls for and, with a scanner, search the
 /// whole content for secrets in the same pass. `spare` is a reusable buffer
-/// for the bytes the analyzer did not read; `keep_lists` whether a dpkg
-/// `md5sums` list is still worth keeping.
+/// for the rest of a file kept whole; `keep_lists` whether a dpkg `md5sums`
+/// list is still worth keeping.
 fn analyze_and_scan(
     path: &str,
     interest: Interest,
@@ -128,14 +128,20 @@ fn analyze_and_scan(
         keep: list_of.is_some().then_some(&mut list),
     };
     let facts = analyze_file(path, interest, size, &mut tee);
-    spare.resize(256 << 10, 0);
-    loop {
-        match tee.read(spare) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    // The rest the analyzer did not read: through `spare` when it is kept
+    // too, else straight into the scanner's buffer.
+    if tee.keep.is_some() {
+        spare.resize(256 << 10, 0);
+        loop {
+            match tee.read(spare) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+    } else {
+        scan.read_from(content)?;
     }
     let (found, md5) = scan.finish_with(|whole| md5::Md5::digest(whole).into());
     Ok((

@@ -607,15 +607,41 @@ impl FileScan<'_> {
             self.dropped |= !data.is_empty();
             return;
         }
-        // Grow by doubling, but never past what one window and this piece
-        // need: a buffer over `KEEP_CAPACITY` would not go back to the pool,
-        // and every big file would fault in fresh pages.
-        let need = self.buf.len() + data.len();
+        self.make_room(data.len());
+        self.buf.extend_from_slice(data);
+        self.scan_full_windows();
+    }
+
+    /// [`FileScan::feed`] all that `r` yields, read straight into the scan
+    /// buffer rather than copied through one of the caller's.
+    pub fn read_from(&mut self, r: &mut dyn Read) -> io::Result<()> {
+        const PIECE: usize = 256 << 10;
+        loop {
+            if self.skip || self.out.len() >= MAX_MATCHES_PER_FILE {
+                self.dropped |= io::copy(r, &mut io::sink())? > 0;
+                return Ok(());
+            }
+            self.make_room(PIECE);
+            // read_to_end fills spare capacity without zeroing it first.
+            if r.take(PIECE as u64).read_to_end(&mut self.buf)? == 0 {
+                return Ok(());
+            }
+            self.scan_full_windows();
+        }
+    }
+
+    /// Room for `more` bytes. Grow by doubling, but never past what one
+    /// window and this piece need: a buffer over `KEEP_CAPACITY` would not
+    /// go back to the pool, and every big file would fault in fresh pages.
+    fn make_room(&mut self, more: usize) {
+        let need = self.buf.len() + more;
         if need > self.buf.capacity() {
             let cap = (self.buf.capacity() * 2).clamp(need, need.max(WINDOW + OVERLAP));
             self.buf.reserve_exact(cap - self.buf.len());
         }
-        self.buf.extend_from_slice(data);
+    }
+
+    fn scan_full_windows(&mut self) {
         while self.buf.len() >= WINDOW + OVERLAP {
             let buf = std::mem::take(&mut self.buf);
             self.window(&buf, WINDOW);
