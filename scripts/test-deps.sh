@@ -2,7 +2,9 @@
 # Install the system tools the test suites run for real: the CNCF
 # distribution registry, skopeo (to copy fixture images into it), htpasswd
 # (bcrypt password files for the registry's basic auth), openssl, Go (an
-# independent encoding/json for cosign payloads) and dpkg (version oracle).
+# independent encoding/json for cosign payloads), dpkg (version oracle, and
+# dpkg-deb to build real packages) and rpm (rpmbuild and rpm --root, to
+# build and install real rpm packages).
 # Idempotent: installs only what is missing, runs `apt-get update` at most once.
 set -euo pipefail
 
@@ -24,6 +26,8 @@ declare -A wanted=(
   [openssl]=openssl
   [go]=golang-go
   [dpkg]=dpkg
+  [dpkg-deb]=dpkg
+  [rpmbuild]=rpm
 )
 
 missing=()

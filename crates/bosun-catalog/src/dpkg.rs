@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use bosun_core::package::DpkgMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
+use crate::shipped::{FileDigests, hex_eq};
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "dpkg-db-cataloger";
@@ -155,52 +156,34 @@ pub fn md5sums_package(path: &str) -> Option<&str> {
     (!name.is_empty() && !name.contains('/')).then_some(name)
 }
 
-/// Which of `files` (absolute path and the MD5 of its content) a package
-/// shipped exactly so, going by the packages' `md5sums` lists: path to
-/// package. A file a builder changed after installing it has another MD5
-/// and is not returned. Lines that are not `HEX  PATH` are ignored.
-pub fn shipped_unmodified<'a>(
-    lists: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-    files: &HashMap<String, [u8; 16]>,
+/// Which of `files` (absolute path and digests of its content) `package`
+/// shipped exactly so, going by its `md5sums` list: path to package. A file
+/// a builder changed after installing it has another MD5 and is not
+/// returned. Lines that are not `HEX  PATH` are ignored.
+pub fn shipped_unmodified(
+    package: &str,
+    list: &[u8],
+    files: &HashMap<String, FileDigests>,
 ) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    if files.is_empty() {
-        return out;
-    }
-    for (package, list) in lists {
-        for line in list.split(|&b| b == b'\n') {
-            let Some(sep) = line.iter().position(|b| b.is_ascii_whitespace()) else {
-                continue;
-            };
-            let (hex, rest) = line.split_at(sep);
-            let Some(md5) = parse_md5(hex) else { continue };
-            let Ok(rel) = std::str::from_utf8(rest) else {
-                continue;
-            };
-            let rel = rel.trim_matches(|c: char| c.is_ascii_whitespace());
-            let path = if rel.starts_with('/') {
-                rel.to_string()
-            } else {
-                format!("/{rel}")
-            };
-            if files.get(&path) == Some(&md5) {
-                out.insert(path, package.to_string());
-            }
+    for line in list.split(|&b| b == b'\n') {
+        let Ok(line) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let Some((hex, rel)) = line.split_once(|c: char| c.is_ascii_whitespace()) else {
+            continue;
+        };
+        let rel = rel.trim_matches(|c: char| c.is_ascii_whitespace());
+        let path = if rel.starts_with('/') {
+            rel.to_string()
+        } else {
+            format!("/{rel}")
+        };
+        if files.get(&path).is_some_and(|d| hex_eq(hex, &d.md5)) {
+            out.insert(path, package.to_string());
         }
     }
     out
-}
-
-fn parse_md5(hex: &[u8]) -> Option<[u8; 16]> {
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let digit = |c: u8| (c as char).to_digit(16);
-        *o = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
-    }
-    Some(out)
 }
 
 pub fn catalog(index: &FileIndex, out: &mut Output) {
@@ -486,13 +469,22 @@ mod tests {
     #[test]
     fn shipped_files_need_path_and_md5_to_match() {
         // d41d8cd9... is the MD5 of no bytes at all.
-        let empty = parse_md5(b"d41d8cd98f00b204e9800998ecf8427e").unwrap();
-        let other = parse_md5(b"0123456789abcdef0123456789abcdef").unwrap();
+        let empty = FileDigests {
+            md5: [
+                0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8,
+                0x42, 0x7e,
+            ],
+            sha256: [0; 32],
+        };
+        let other = FileDigests {
+            md5: [1; 16],
+            ..empty
+        };
         let list = b"d41d8cd98f00b204e9800998ecf8427e  usr/share/go/key.pem\n\
             d41d8cd98f00b204e9800998ecf8427e  usr/share/go/changed.pem\n\
             not a line\nd41d8cd98f00b204e9800998ecf8  usr/share/go/short.pem\n\
             d41d8cd98f00b204e9800998ecf8427e  usr/share/go/with space.txt\n";
-        let files: HashMap<String, [u8; 16]> = [
+        let files: HashMap<String, FileDigests> = [
             ("/usr/share/go/key.pem", empty),
             ("/usr/share/go/changed.pem", other),
             ("/usr/share/go/short.pem", empty),
@@ -502,8 +494,9 @@ mod tests {
         .into_iter()
         .map(|(p, m)| (p.to_string(), m))
         .collect();
-        let got = shipped_unmodified([("golang-src", &list[..])], &files);
-        let mut got: Vec<_> = got.into_iter().collect();
+        let mut got: Vec<_> = shipped_unmodified("golang-src", list, &files)
+            .into_iter()
+            .collect();
         got.sort();
         assert_eq!(
             got,
@@ -518,6 +511,5 @@ mod tests {
                 ),
             ]
         );
-        assert!(parse_md5(b"zz1d8cd98f00b204e9800998ecf8427e").is_none());
     }
 }

@@ -26,6 +26,7 @@ pub mod python;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
+pub mod shipped;
 
 use bosun_core::{Distro, Package, Relationship, Unknown};
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use bosun_catalog::shipped::FileDigests;
 use bosun_catalog::{CONTENT_LIMIT, Facts, FileIndex, FileRecord, Interest, binary, java};
 use bosun_core::DigestWriter;
 use bosun_core::digest::Algorithm;
@@ -34,8 +35,8 @@ pub struct LayerAnalysis {
     /// secret scanner ran).
     pub secrets: Vec<(String, bosun_secret::Match)>,
     /// Of the files with secrets, those an OS package shipped exactly so
-    /// (their MD5 is the one the package's `md5sums` in this layer lists):
-    /// path and package, sorted by path.
+    /// (their digest is the one the package database in this layer lists:
+    /// dpkg's `md5sums`, rpm's file digests): path and package, sorted.
     pub package_files: Vec<(String, String)>,
 }
 
@@ -85,6 +86,7 @@ impl Read for Tee<'_, '_> {
 
 /// A package's `md5sums` larger than this is not kept (Debian's largest
 /// lists are a few MiB), nor are more than `MD5SUMS_TOTAL` of them a layer.
+/// (rpm databases are kept as content for the rpm cataloger anyway.)
 const MD5SUMS_LIMIT: u64 = 16 << 20;
 const MD5SUMS_TOTAL: usize = 256 << 20;
 
@@ -92,17 +94,17 @@ const MD5SUMS_TOTAL: usize = 256 << 20;
 #[derive(Default)]
 struct Scanned {
     found: Vec<bosun_secret::Match>,
-    /// The MD5 of the whole content, for a file with findings that was
+    /// Digests of the whole content, for a file with findings that was
     /// small enough to hold (see [`FileScan::finish_with`]).
-    md5: Option<[u8; 16]>,
-    /// The content of a dpkg `md5sums` list, and its package.
+    digests: Option<FileDigests>,
+    /// The path and content of a dpkg `md5sums` list.
     md5sums: Option<(String, Vec<u8>)>,
 }
 
 /// Run the analyzer `interest` calls for and, with a scanner, search the
 /// whole content for secrets in the same pass. `spare` is a reusable buffer
-/// for the rest of a file kept whole; `keep_lists` whether a dpkg `md5sums`
-/// list is still worth keeping.
+/// for the rest of a file kept whole; `lists_wanted` whether a dpkg
+/// `md5sums` list is still worth keeping.
 fn analyze_and_scan(
     path: &str,
     interest: Interest,
@@ -110,7 +112,7 @@ fn analyze_and_scan(
     content: &mut dyn Read,
     secrets: Option<&Scanner>,
     spare: &mut Vec<u8>,
-    keep_lists: bool,
+    lists_wanted: bool,
 ) -> io::Result<(Option<Facts>, Scanned)> {
     let Some(scanner) = secrets.filter(|s| !s.skips(path)) else {
         return Ok((
@@ -118,14 +120,15 @@ fn analyze_and_scan(
             Scanned::default(),
         ));
     };
-    let list_of =
-        bosun_catalog::dpkg::md5sums_package(path).filter(|_| keep_lists && size <= MD5SUMS_LIMIT);
+    let keep_list = lists_wanted
+        && size <= MD5SUMS_LIMIT
+        && bosun_catalog::dpkg::md5sums_package(path).is_some();
     let mut list = Vec::new();
     let mut scan = scanner.file(path);
     let mut tee = Tee {
         inner: content,
         scan: &mut scan,
-        keep: list_of.is_some().then_some(&mut list),
+        keep: keep_list.then_some(&mut list),
     };
     let facts = analyze_file(path, interest, size, &mut tee);
     // The rest the analyzer did not read: through `spare` when it is kept
@@ -143,13 +146,16 @@ fn analyze_and_scan(
     } else {
         scan.read_from(content)?;
     }
-    let (found, md5) = scan.finish_with(|whole| md5::Md5::digest(whole).into());
+    let (found, digests) = scan.finish_with(|whole| FileDigests {
+        md5: md5::Md5::digest(whole).into(),
+        sha256: sha2::Sha256::digest(whole).into(),
+    });
     Ok((
         facts,
         Scanned {
             found,
-            md5,
-            md5sums: list_of.map(|p| (p.to_string(), list)),
+            digests,
+            md5sums: keep_list.then(|| (path.to_string(), list)),
         },
     ))
 }
@@ -176,9 +182,15 @@ pub fn analyze_tar_with(
         |e, content| {
             if e.kind == EntryKind::File {
                 let interest = bosun_catalog::interest(&e.path, e.mode, e.size);
-                let keep_lists = shipped.wants_lists();
+                let lists_wanted = shipped.wants_lists();
                 let (facts, scanned) = analyze_and_scan(
-                    &e.path, interest, e.size, content, secrets, &mut spare, keep_lists,
+                    &e.path,
+                    interest,
+                    e.size,
+                    content,
+                    secrets,
+                    &mut spare,
+                    lists_wanted,
                 )?;
                 if let Some(f) = facts {
                     a.facts.push((e.path.clone(), f));
@@ -193,18 +205,25 @@ pub fn analyze_tar_with(
         |r| rejected.push(r),
     )?;
     a.rejected = rejected;
-    a.package_files = shipped.finish();
+    let rpm_dbs = a.facts.iter().filter_map(|(p, f)| match f {
+        Facts::Content(bytes) if bosun_catalog::rpm::is_database(p) => {
+            Some((p.as_str(), bytes.as_slice()))
+        }
+        _ => None,
+    });
+    a.package_files = shipped.finish(rpm_dbs);
     Ok(a)
 }
 
 /// Tells the files with secrets that an OS package shipped exactly so from
 /// those a builder wrote or changed: collects dpkg `md5sums` lists and the
-/// MD5s of the files with findings, then matches them.
+/// digests of the files with findings, then matches them against those
+/// lists and the rpm databases.
 #[derive(Default)]
 struct ShippedCheck {
     lists: Vec<(String, Vec<u8>)>,
     lists_size: usize,
-    md5s: HashMap<String, [u8; 16]>,
+    digests: HashMap<String, FileDigests>,
 }
 
 impl ShippedCheck {
@@ -218,18 +237,23 @@ impl ShippedCheck {
             self.lists_size += list.1.len();
             self.lists.push(list);
         }
-        match scanned.md5 {
-            Some(m) => self.md5s.insert(path.to_string(), m),
+        match scanned.digests {
+            Some(d) => self.digests.insert(path.to_string(), d),
             // A later entry at the same path replaces the earlier.
-            None => self.md5s.remove(path),
+            None => self.digests.remove(path),
         };
         scanned.found
     }
 
-    /// Path and package, sorted by path.
-    fn finish(self) -> Vec<(String, String)> {
+    /// Path and package, sorted by path; `rpm_dbs` are the rpm databases
+    /// (path and bytes) beside the lists.
+    fn finish<'a>(
+        &'a self,
+        rpm_dbs: impl Iterator<Item = (&'a str, &'a [u8])>,
+    ) -> Vec<(String, String)> {
         let lists = self.lists.iter().map(|(p, l)| (p.as_str(), l.as_slice()));
-        let mut out: Vec<_> = bosun_catalog::dpkg::shipped_unmodified(lists, &self.md5s)
+        let dbs = rpm_dbs.chain(lists);
+        let mut out: Vec<_> = bosun_catalog::shipped::unmodified(dbs, &self.digests)
             .into_iter()
             .collect();
         out.sort();
@@ -521,10 +545,18 @@ pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAna
     for (path, msg) in unreadable {
         tracing::warn!("{path}: {msg}");
     }
+    let rpm_dbs =
+        index.files().filter_map(
+            |r| match (&r.facts, bosun_catalog::rpm::is_database(&r.path)) {
+                (Facts::Content(bytes), true) => Some((r.path.as_str(), bytes.as_slice())),
+                _ => None,
+            },
+        );
+    let package_files = shipped.finish(rpm_dbs);
     Ok(DirAnalysis {
         index,
         secrets: found,
-        package_files: shipped.finish(),
+        package_files,
     })
 }
 

@@ -306,3 +306,62 @@ fn files_packages_shipped_unmodified_are_told_apart() {
         );
     }
 }
+
+/// The same for rpm: its database keeps each file's digest, SHA-256 since
+/// rpm 4.6 and MD5 before; rpm itself installs both kinds here.
+#[test]
+fn files_rpm_shipped_unmodified_are_told_apart() {
+    use bosun_testutil::rpm::{Digest, install};
+    let key = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    install(
+        &root,
+        "keys-sha256",
+        &[
+            ("usr/share/a/example-key.pem", &key),
+            ("usr/share/a/edited-key.pem", &key),
+        ],
+        Digest::Sha256,
+    );
+    install(
+        &root,
+        "keys-md5",
+        &[("usr/share/b/example-key.pem", &key)],
+        Digest::Md5,
+    );
+    let edited = root.join("usr/share/a/edited-key.pem");
+    std::fs::write(&edited, [&key[..], b"# edited\n"].concat()).unwrap();
+    let want = vec![
+        ("/usr/share/a/edited-key.pem".to_string(), None),
+        (
+            "/usr/share/a/example-key.pem".to_string(),
+            Some("keys-sha256".to_string()),
+        ),
+        (
+            "/usr/share/b/example-key.pem".to_string(),
+            Some("keys-md5".to_string()),
+        ),
+    ];
+    let dir = scan(&Target::Dir(root.clone()), &with_secrets(), &Quiet).unwrap();
+    assert_eq!(by_package(&dir), want);
+
+    let mut b = tar::Builder::new(Vec::new());
+    b.follow_symlinks(false);
+    b.append_dir_all(".", &root).unwrap();
+    let raw = b.into_inner().unwrap();
+    let layout = tmp.path().join("image");
+    bosun_testutil::oci::layout(
+        &layout,
+        &[bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw)],
+        |_, _| {},
+    );
+    let target = Target::parse(&format!("oci:{}", layout.display())).unwrap();
+    assert_eq!(
+        by_package(&scan(&target, &with_secrets(), &Quiet).unwrap()),
+        want
+    );
+}

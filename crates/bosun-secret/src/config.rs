@@ -32,8 +32,9 @@ pub struct Config {
     pub disable: Vec<String>,
     pub allow: Vec<AllowRule>,
     pub skip_paths: Vec<String>,
-    /// Report secrets in files a dpkg package shipped exactly so (by its
-    /// `md5sums`); by default they are counted in a notice only. This is
+    /// Report secrets in files an OS package shipped exactly so (by dpkg's
+    /// `md5sums` or rpm's file digests); by default they are counted in a
+    /// notice only. This is
     /// about the report, not the scan: it does not change what is found.
     pub report_package_files: bool,
 }

@@ -55,4 +55,5 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 pub mod dpkg;
 pub mod oci;
 pub mod registry;
+pub mod rpm;
 pub mod schema;

@@ -11,11 +11,13 @@ pub const VENDOR: u32 = 1011;
 pub const LICENSE: u32 = 1014;
 pub const ARCH: u32 = 1022;
 pub const OLDFILENAMES: u32 = 1027;
+pub const FILEDIGESTS: u32 = 1035;
 pub const SOURCERPM: u32 = 1044;
 pub const DIRINDEXES: u32 = 1116;
 pub const BASENAMES: u32 = 1117;
 pub const DIRNAMES: u32 = 1118;
 pub const LONGSIZE: u32 = 5009;
+pub const FILEDIGESTALGO: u32 = 5011;
 pub const MODULARITYLABEL: u32 = 5096;
 
 // Entry types.

@@ -9,6 +9,9 @@ mod sqlite;
 
 use bosun_core::package::{Package, PackageKind, PackageMetadata, RpmMetadata};
 
+use std::collections::HashMap;
+
+use crate::shipped::{FileDigests, hex_eq};
 use crate::{FileIndex, FileRecord, Output};
 use header::Header;
 
@@ -52,6 +55,11 @@ fn format_of(path: &str) -> Option<Format> {
 /// Whether this cataloger needs the bytes of the file at `path`.
 pub fn wants(path: &str) -> bool {
     format_of(path).is_some()
+}
+
+/// Whether `path` is an rpm database (not the text manifest).
+pub fn is_database(path: &str) -> bool {
+    !matches!(format_of(path), None | Some(Format::Manifest))
 }
 
 pub fn catalog(index: &FileIndex, out: &mut Output) {
@@ -134,7 +142,7 @@ fn package(blob: &[u8]) -> Result<Option<Package>, String> {
             .string(header::MODULARITYLABEL)
             .map_err(ctx)?
             .filter(|v| !v.is_empty()),
-        files: files(&h).map_err(ctx)?,
+        files: files_of(&h).map_err(ctx)?,
         version: version.clone(),
         release: release.clone(),
     };
@@ -151,9 +159,56 @@ fn package(blob: &[u8]) -> Result<Option<Package>, String> {
     }))
 }
 
+/// Which of `files` (absolute path and digests of the content) an installed
+/// package shipped exactly so, going by the file digests in the rpm
+/// database `bytes` found at `path`: path to package. Headers that do not
+/// parse, digests of algorithms other than MD5 and SHA-256 (rpm's
+/// default since 4.6), and empty digests (directories, links) match
+/// nothing.
+pub fn shipped_unmodified(
+    path: &str,
+    bytes: &[u8],
+    files: &HashMap<String, FileDigests>,
+) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let records = match format_of(path) {
+        _ if files.is_empty() => return out,
+        Some(Format::Sqlite) => sqlite::read(bytes),
+        Some(Format::Bdb) => bdb::read(bytes),
+        Some(Format::Ndb) => ndb::read(bytes),
+        Some(Format::Manifest) | None => return out,
+    };
+    for blob in records.into_iter().flatten().flatten() {
+        let Ok(h) = Header::parse(&blob) else {
+            continue;
+        };
+        let (Ok(Some(name)), Ok(paths), Ok(digests)) = (
+            h.string(header::NAME),
+            files_of(&h),
+            h.strings(header::FILEDIGESTS),
+        ) else {
+            continue;
+        };
+        // PGPHASHALGO: 1 MD5 (also when the tag is absent), 8 SHA-256.
+        let algo = h.int(header::FILEDIGESTALGO).unwrap_or(1);
+        for (p, hex) in paths.iter().zip(&digests) {
+            let Some(d) = files.get(p) else { continue };
+            let same = match algo {
+                1 => hex_eq(hex, &d.md5),
+                8 => hex_eq(hex, &d.sha256),
+                _ => false,
+            };
+            if same {
+                out.insert(p.clone(), name.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Absolute paths of the files a header owns: `DIRNAMES[DIRINDEXES[i]] +
 /// BASENAMES[i]`, or the flat list of rpm before 4.1.
-fn files(h: &Header) -> Result<Vec<String>, String> {
+fn files_of(h: &Header) -> Result<Vec<String>, String> {
     let base = h.strings(header::BASENAMES)?;
     if base.is_empty() {
         return h.strings(header::OLDFILENAMES);
