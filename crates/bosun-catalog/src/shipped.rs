@@ -14,6 +14,16 @@ pub struct FileDigests {
     pub sha256: [u8; 32],
 }
 
+impl FileDigests {
+    pub fn of(content: &[u8]) -> FileDigests {
+        use md5::Digest as _;
+        FileDigests {
+            md5: md5::Md5::digest(content).into(),
+            sha256: sha2::Sha256::digest(content).into(),
+        }
+    }
+}
+
 /// Which of `files` the package databases `dbs` (path and bytes) say were
 /// shipped exactly so: path to package.
 pub fn unmodified<'a>(
@@ -46,6 +56,17 @@ pub(crate) fn hex_eq(hex: &str, bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_of_no_bytes() {
+        // The well-known digests of the empty string.
+        let d = FileDigests::of(b"");
+        assert!(hex_eq("d41d8cd98f00b204e9800998ecf8427e", &d.md5));
+        assert!(hex_eq(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            &d.sha256
+        ));
+    }
 
     #[test]
     fn hex_compares_exactly() {

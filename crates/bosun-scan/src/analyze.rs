@@ -16,7 +16,6 @@ use bosun_oci::image::Layer;
 use bosun_oci::layer::{self, Entry, EntryKind, Rejected};
 use bosun_oci::{ResolvedImage, Store};
 use bosun_secret::{FileScan, Scanner};
-use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::LayerCache;
@@ -146,10 +145,7 @@ fn analyze_and_scan(
     } else {
         scan.read_from(content)?;
     }
-    let (found, digests) = scan.finish_with(|whole| FileDigests {
-        md5: md5::Md5::digest(whole).into(),
-        sha256: sha2::Sha256::digest(whole).into(),
-    });
+    let (found, digests) = scan.finish_with(FileDigests::of);
     Ok((
         facts,
         Scanned {
