@@ -525,15 +525,7 @@ impl Scanner {
     /// Scan a stream with bounded memory.
     pub fn scan_reader(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<Match>> {
         let mut f = self.file(path);
-        let mut buf = vec![0u8; 256 << 10];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => f.feed(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        f.read_from(r)?;
         Ok(f.finish())
     }
 

@@ -7,9 +7,9 @@ mod header;
 mod ndb;
 mod sqlite;
 
-use bosun_core::package::{Package, PackageKind, PackageMetadata, RpmMetadata};
-
 use std::collections::HashMap;
+
+use bosun_core::package::{Package, PackageKind, PackageMetadata, RpmMetadata};
 
 use crate::shipped::{FileDigests, hex_eq};
 use crate::{FileIndex, FileRecord, Output};
