@@ -281,16 +281,8 @@ fn files_packages_shipped_unmodified_are_told_apart() {
     assert_eq!(by_package(&dir), want);
 
     // The same tree as one image layer, and again with a cache.
-    let mut b = tar::Builder::new(Vec::new());
-    b.follow_symlinks(false);
-    b.append_dir_all(".", &root).unwrap();
-    let raw = b.into_inner().unwrap();
     let layout = tmp.path().join("image");
-    bosun_testutil::oci::layout(
-        &layout,
-        &[bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw)],
-        |_, _| {},
-    );
+    bosun_testutil::oci::layout_of_tree(&layout, &root);
     let target = Target::parse(&format!("oci:{}", layout.display())).unwrap();
     let cached = ScanOptions {
         cache_dir: Some(tmp.path().join("cache")),
@@ -349,16 +341,8 @@ fn files_rpm_shipped_unmodified_are_told_apart() {
     let dir = scan(&Target::Dir(root.clone()), &with_secrets(), &Quiet).unwrap();
     assert_eq!(by_package(&dir), want);
 
-    let mut b = tar::Builder::new(Vec::new());
-    b.follow_symlinks(false);
-    b.append_dir_all(".", &root).unwrap();
-    let raw = b.into_inner().unwrap();
     let layout = tmp.path().join("image");
-    bosun_testutil::oci::layout(
-        &layout,
-        &[bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw)],
-        |_, _| {},
-    );
+    bosun_testutil::oci::layout_of_tree(&layout, &root);
     let target = Target::parse(&format!("oci:{}", layout.display())).unwrap();
     assert_eq!(
         by_package(&scan(&target, &with_secrets(), &Quiet).unwrap()),

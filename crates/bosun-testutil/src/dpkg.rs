@@ -5,15 +5,6 @@
 use std::path::Path;
 use std::process::Command;
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Build package `name` (version 1.0, `all`) holding `files` (paths
 /// relative to `/`) and install it into the root filesystem `root`,
 /// creating an empty dpkg database there first if it has none.
@@ -42,18 +33,22 @@ pub fn install(root: &Path, name: &str, files: &[(&str, &[u8])]) {
         std::fs::write(p, data).unwrap();
     }
     let deb = work.path().join(format!("{name}.deb"));
-    run(Command::new("dpkg-deb")
-        .args(["--root-owner-group", "--build"])
-        .arg(&pkg)
-        .arg(&deb)
-        .env("SOURCE_DATE_EPOCH", "0"));
-    run(Command::new("dpkg")
-        .arg(format!("--root={}", root.display()))
-        .args([
-            "--force-not-root",
-            "--force-bad-path",
-            "--log=/dev/null",
-            "-i",
-        ])
-        .arg(&deb));
+    crate::run_ok(
+        Command::new("dpkg-deb")
+            .args(["--root-owner-group", "--build"])
+            .arg(&pkg)
+            .arg(&deb)
+            .env("SOURCE_DATE_EPOCH", "0"),
+    );
+    crate::run_ok(
+        Command::new("dpkg")
+            .arg(format!("--root={}", root.display()))
+            .args([
+                "--force-not-root",
+                "--force-bad-path",
+                "--log=/dev/null",
+                "-i",
+            ])
+            .arg(&deb),
+    );
 }

@@ -4,6 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::process::Command;
+
+/// Run `cmd`, panicking with its stderr unless it succeeds.
+pub fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// `BOSUN_FIXTURES`, else `../shared/fixtures` beside the repository.
 pub fn fixtures_dir() -> PathBuf {

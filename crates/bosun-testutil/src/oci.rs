@@ -93,3 +93,13 @@ pub fn layout(
     ]});
     std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
 }
+
+/// An OCI layout at `dir` of one gzip layer holding the tree at `root` (as
+/// `tar` stores it, symlinks not followed).
+pub fn layout_of_tree(dir: &Path, root: &Path) {
+    let mut b = tar::Builder::new(Vec::new());
+    b.follow_symlinks(false);
+    b.append_dir_all(".", root).unwrap();
+    let raw = b.into_inner().unwrap();
+    layout(dir, &[layer(GZIP, &raw)], |_, _| {});
+}

@@ -5,15 +5,6 @@
 use std::path::Path;
 use std::process::Command;
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The file digest algorithm rpmbuild records.
 #[derive(Clone, Copy)]
 pub enum Digest {
@@ -56,18 +47,22 @@ pub fn install(root: &Path, name: &str, files: &[(&str, &[u8])], digest: Digest)
     };
     let top = work.path().join("top");
     let out = work.path().join("out");
-    run(Command::new("rpmbuild")
-        .arg("--define")
-        .arg(format!("_topdir {}", top.display()))
-        .arg("--define")
-        .arg(format!("_rpmdir {}", out.display()))
-        .arg("--define")
-        .arg(format!("_binary_filedigest_algorithm {algo}"))
-        .args(["--define", "__os_install_post %{nil}", "-bb"])
-        .arg(&spec));
+    crate::run_ok(
+        Command::new("rpmbuild")
+            .arg("--define")
+            .arg(format!("_topdir {}", top.display()))
+            .arg("--define")
+            .arg(format!("_rpmdir {}", out.display()))
+            .arg("--define")
+            .arg(format!("_binary_filedigest_algorithm {algo}"))
+            .args(["--define", "__os_install_post %{nil}", "-bb"])
+            .arg(&spec),
+    );
     let rpm = out.join(format!("noarch/{name}-1.0-1.noarch.rpm"));
-    run(Command::new("rpm")
-        .arg(format!("--root={}", root.display()))
-        .args(["--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i"])
-        .arg(&rpm));
+    crate::run_ok(
+        Command::new("rpm")
+            .arg(format!("--root={}", root.display()))
+            .args(["--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", "-i"])
+            .arg(&rpm),
+    );
 }
