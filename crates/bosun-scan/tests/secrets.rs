@@ -227,10 +227,7 @@ fn directories_are_scanned_too() {
 /// three copies of a test key; then a builder edited one copy and added a
 /// key of its own.
 fn tree_with_package_keys(root: &Path) -> Vec<u8> {
-    let key = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
-    )
-    .unwrap();
+    let key = bosun_testutil::ec_private_key();
     // More than one scan window: too big to hold for its MD5.
     let mut big = key.clone();
     big.extend(std::iter::repeat_n(b"# padding\n", 130_000).flatten());
@@ -304,10 +301,7 @@ fn files_packages_shipped_unmodified_are_told_apart() {
 #[test]
 fn files_rpm_shipped_unmodified_are_told_apart() {
     use bosun_testutil::rpm::{Digest, install};
-    let key = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
-    )
-    .unwrap();
+    let key = bosun_testutil::ec_private_key();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     install(

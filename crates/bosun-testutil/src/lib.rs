@@ -6,6 +6,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// An unencrypted EC private key (bosun-secret's test data): a secret every
+/// scanner reports.
+pub fn ec_private_key() -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem");
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
 /// Run `cmd`, panicking with its stderr unless it succeeds.
 pub fn run_ok(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));

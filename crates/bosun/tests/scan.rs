@@ -869,10 +869,7 @@ fn secret_scan_of_a_directory_needs_no_database() {
 fn secrets_in_unmodified_package_files_are_a_notice() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
-    let key = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bosun-secret/tests/data/ec.pem"),
-    )
-    .unwrap();
+    let key = bosun_testutil::ec_private_key();
     bosun_testutil::dpkg::install(&root, "demo-keys", &[("usr/share/demo/key.pem", &key)]);
     let target = format!("dir:{}", root.display());
     let no_db = tmp.path().join("cache");
