@@ -28,14 +28,14 @@ pub mod ruby;
 pub mod rust;
 pub mod shipped;
 
-use bosun_core::{Distro, Package, Relationship, Unknown};
+use bosun_core::{Distro, Package, Relationship, Unknown, UnknownKind};
 use serde::{Deserialize, Serialize};
 
 pub use index::{FileIndex, FileRecord, Scope};
 
 /// Bumped whenever any analyzer's output for the same bytes could change:
 /// it is part of every layer cache key.
-pub const ANALYZERS_VERSION: u32 = 2;
+pub const ANALYZERS_VERSION: u32 = 3;
 
 /// Files bigger than this are never kept as content (package databases and
 /// manifests are far smaller); a bigger one is recorded as unknown.
@@ -74,6 +74,10 @@ pub enum Facts {
     Java(java::ArchiveFacts),
     /// The file was wanted but could not be read or analysed.
     Unreadable(String),
+    /// A limit stopped the analysis of the file (it is over a size limit,
+    /// or over the layer's budget): what it holds is not known, and the
+    /// scan says so as an incomplete result, never as "clean".
+    Incomplete(String),
 }
 
 /// Decide from the path, mode and size alone (no bytes read yet).
@@ -124,6 +128,18 @@ impl Output {
             layer: rec.layer.clone(),
             cataloger: cataloger.to_string(),
             message: message.into(),
+            kind: UnknownKind::Unparsed,
+        });
+    }
+
+    /// A limit stopped the analysis of `rec`: the scan is incomplete.
+    pub fn incomplete(&mut self, cataloger: &str, rec: &FileRecord, message: impl Into<String>) {
+        self.unknowns.push(Unknown {
+            path: rec.path.clone(),
+            layer: rec.layer.clone(),
+            cataloger: cataloger.to_string(),
+            message: message.into(),
+            kind: UnknownKind::Incomplete,
         });
     }
 }
@@ -149,8 +165,10 @@ pub fn catalog(index: &FileIndex) -> Catalog {
     php::catalog(index, &mut out);
     dotnet::catalog(index, &mut out);
     for rec in index.files() {
-        if let Facts::Unreadable(msg) = &rec.facts {
-            out.unknown("analyzer", rec, msg.clone());
+        match &rec.facts {
+            Facts::Unreadable(msg) => out.unknown("analyzer", rec, msg.clone()),
+            Facts::Incomplete(msg) => out.incomplete("analyzer", rec, msg.clone()),
+            _ => {}
         }
     }
     finish(distro, out)

@@ -13,6 +13,6 @@ pub use distro::Distro;
 pub use package::{
     ApkMetadata, DpkgMetadata, GoMetadata, GoModuleRole, JavaMetadata, Location, NpmMetadata,
     Package, PackageKind, PackageMetadata, PythonMetadata, Relationship, RelationshipKind,
-    RpmMetadata, RustMetadata, Unknown,
+    RpmMetadata, RustMetadata, Unknown, UnknownKind,
 };
 pub use reference::{Reference, ReferenceError};

@@ -398,8 +398,9 @@ pub struct Relationship {
     pub kind: RelationshipKind,
 }
 
-/// A file some cataloger wanted but could not read: the scan carries on and
-/// the SBOM records it.
+/// A file some cataloger wanted but could not read, or a layer entry that
+/// could not be taken as it stands: the scan carries on and the SBOM
+/// records it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Unknown {
     pub path: String,
@@ -407,4 +408,53 @@ pub struct Unknown {
     pub layer: Option<Digest>,
     pub cataloger: String,
     pub message: String,
+    #[serde(skip_serializing_if = "UnknownKind::is_unparsed", default)]
+    pub kind: UnknownKind,
+}
+
+/// What an [`Unknown`] means for the completeness of a scan. Stable
+/// identifiers: they appear in every output format.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownKind {
+    /// The file did not parse as its format: what it would have named is
+    /// missing, and the rest of the scan is whole.
+    #[default]
+    Unparsed,
+    /// A limit stopped the analysis part way (a file over a size limit, a
+    /// layer over its entry or memory budget): the scan is incomplete, and
+    /// gates (`scan --fail-on`) unless the user accepts that.
+    Incomplete,
+    /// A layer entry no honest tool writes (a name climbing out of the
+    /// root, a link to outside it): taken as a container runtime would take
+    /// it, and reported as a red flag of its own.
+    Suspicious,
+}
+
+impl UnknownKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnknownKind::Unparsed => "unparsed",
+            UnknownKind::Incomplete => "incomplete",
+            UnknownKind::Suspicious => "suspicious",
+        }
+    }
+
+    pub fn is_unparsed(&self) -> bool {
+        *self == UnknownKind::Unparsed
+    }
+}
+
+impl std::str::FromStr for UnknownKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "unparsed" => Ok(UnknownKind::Unparsed),
+            "incomplete" => Ok(UnknownKind::Incomplete),
+            "suspicious" => Ok(UnknownKind::Suspicious),
+            other => Err(format!("unknown kind {other:?}")),
+        }
+    }
 }

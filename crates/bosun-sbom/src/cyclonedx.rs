@@ -218,6 +218,12 @@ pub fn write(sbom: &Sbom, opts: &WriteOptions, w: &mut dyn Write) -> Result<(), 
         }
         props.add(format!("bosun:unknown:{i}:cataloger"), u.cataloger.clone());
         props.add(format!("bosun:unknown:{i}:message"), u.message.clone());
+        if !u.kind.is_unparsed() {
+            props.add(
+                format!("bosun:unknown:{i}:kind"),
+                u.kind.as_str().to_string(),
+            );
+        }
     }
 
     let bom = Bom {

@@ -206,14 +206,22 @@ pub fn write(sbom: &Sbom, opts: &WriteOptions, w: &mut dyn Write) -> Result<(), 
             annotation_date: created.clone(),
             annotation_type: "OTHER",
             annotator: tool.clone(),
+            // `unknown:` for a file that did not parse, `incomplete:` or
+            // `suspicious:` for the other kinds (the reader takes all three).
             comment: match &u.layer {
                 Some(l) => format!(
-                    "unknown: {} (layer {l}) could not be read by {}: {}",
-                    u.path, u.cataloger, u.message
+                    "{}: {} (layer {l}) could not be read by {}: {}",
+                    comment_prefix(u.kind),
+                    u.path,
+                    u.cataloger,
+                    u.message
                 ),
                 None => format!(
-                    "unknown: {} could not be read by {}: {}",
-                    u.path, u.cataloger, u.message
+                    "{}: {} could not be read by {}: {}",
+                    comment_prefix(u.kind),
+                    u.path,
+                    u.cataloger,
+                    u.message
                 ),
             },
         })
@@ -969,5 +977,13 @@ mod tests {
         );
         p.metadata = PackageMetadata::Other;
         assert_eq!(supplier(&p), "NOASSERTION");
+    }
+}
+
+/// The first word of an unknown's annotation comment.
+pub(crate) fn comment_prefix(kind: bosun_core::UnknownKind) -> &'static str {
+    match kind {
+        bosun_core::UnknownKind::Unparsed => "unknown",
+        k => k.as_str(),
     }
 }

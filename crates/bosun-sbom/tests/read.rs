@@ -167,6 +167,34 @@ fn owned_by_round_trips() {
     round_trip("python-app+owned-by", &sbom);
 }
 
+/// Every kind of unknown survives every format: an incomplete analysis
+/// read back from an SBOM must still gate a scan of that SBOM.
+#[test]
+fn unknown_kinds_round_trip() {
+    use bosun_core::{Unknown, UnknownKind};
+    let Some(mut sbom) = scanned("debian-minbase") else {
+        return;
+    };
+    for (i, kind) in [
+        UnknownKind::Unparsed,
+        UnknownKind::Incomplete,
+        UnknownKind::Suspicious,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sbom.unknowns.push(Unknown {
+            path: format!("/var/lib/dpkg/status{i}"),
+            layer: None,
+            cataloger: "dpkg".into(),
+            message: format!("{} case", kind.as_str()),
+            kind,
+        });
+    }
+    sbom.unknowns.sort();
+    round_trip("debian-minbase+unknowns", &sbom);
+}
+
 // ---------------------------------------------------------------------------
 // Syft and Trivy.
 

@@ -293,6 +293,7 @@ fn sample() -> Sbom {
             layer: Some(digest("app")),
             cataloger: "java-archive-cataloger".into(),
             message: "zip: central directory truncated".into(),
+            kind: Default::default(),
         }],
     }
 }

@@ -45,8 +45,8 @@ pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read)
         Interest::Skip => return None,
         Interest::Content => {
             if size > CONTENT_LIMIT {
-                return Some(Facts::Unreadable(format!(
-                    "{size} bytes is more than the {CONTENT_LIMIT} kept for package databases"
+                return Some(Facts::Incomplete(format!(
+                    "not analysed: {size} bytes is over the {CONTENT_LIMIT}-byte limit for package databases and manifests"
                 )));
             }
             let mut buf = Vec::with_capacity(size as usize);

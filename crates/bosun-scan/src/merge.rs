@@ -44,6 +44,7 @@ pub fn merge_with_secrets(
                 layer: image.layers.get(i).map(|l| l.diff_id.clone()),
                 cataloger: "layer-walker".into(),
                 message: r.reason.clone(),
+                kind: bosun_core::UnknownKind::Suspicious,
             });
         }
     }

@@ -149,6 +149,10 @@ impl Finding {
 pub enum IssueKind {
     Secret,
     Misconfig,
+    /// About the scan itself: a limit that left part of the image
+    /// unanalysed (`incomplete-analysis`), or a layer entry no honest tool
+    /// writes (`suspicious-layer-entry`). Reported whatever scanners ran.
+    Analysis,
 }
 
 /// A finding of the secret or misconfiguration scanner: a rule that fired

@@ -240,7 +240,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let sbom = bosun_scan::to_sbom(scanned, created);
             for u in &sbom.unknowns {
-                tracing::info!("unknown: {} ({}): {}", u.path, u.cataloger, u.message);
+                if u.kind.is_unparsed() {
+                    tracing::info!("unknown: {} ({}): {}", u.path, u.cataloger, u.message);
+                } else {
+                    // A limit or a hostile entry: the SBOM records it, and
+                    // the user must see it even without -v.
+                    eprintln!(
+                        "warning: {} {}: {}: {}",
+                        u.kind.as_str(),
+                        u.path.escape_debug(),
+                        u.cataloger,
+                        u.message.escape_debug()
+                    );
+                }
             }
             output::write_all(&sbom, &outputs)?;
             args.attest

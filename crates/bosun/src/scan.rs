@@ -36,6 +36,10 @@ pub struct ScanArgs {
     /// Leave out findings with no fixed version.
     #[arg(long)]
     ignore_unfixed: bool,
+    /// Do not fail --fail-on because a limit left part of the target
+    /// unanalysed (the report still lists what was not analysed).
+    #[arg(long)]
+    allow_incomplete: bool,
     /// Ignore file [default: .bosunignore.yaml in the current directory, if present].
     #[arg(long, value_name = "FILE")]
     ignore_file: Option<PathBuf>,
@@ -136,6 +140,7 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         bosun_scan::to_sbom(scanned, crate::creation_time()?)
     };
 
+    issues.extend(analysis_issues(&sbom.unknowns));
     let (findings, match_notices) = match &db {
         Some(db) => bosun_vuln::matcher::Matcher::new(db).match_sbom(&sbom)?,
         None => (Vec::new(), Vec::new()),
@@ -225,12 +230,14 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
                 vuln_predicate(&report, started)
             })?;
     }
+    let incomplete = report.issues.iter().any(|i| i.rule_id == INCOMPLETE_RULE);
     report
         .issues
         .retain(|i| shown.is_empty() || shown.contains(&i.severity));
     let failed = fail_on.is_some_and(|t| {
         report.findings.iter().any(|f| f.severity >= t)
             || report.issues.iter().any(|i| i.severity >= t)
+            || (incomplete && !a.allow_incomplete)
     });
     Ok(if failed {
         ExitCode::from(crate::EXIT_FINDINGS)
@@ -357,6 +364,52 @@ fn secret_issue(f: bosun_scan::SecretFinding) -> Issue {
         why: None,
         fix: Some("revoke the credential, then rebuild the image without it (deleting it in a later layer does not remove it)".into()),
     }
+}
+
+/// Rule ids of the analysis issues (stable: they appear in every format).
+pub(crate) const INCOMPLETE_RULE: &str = "incomplete-analysis";
+pub(crate) const SUSPICIOUS_RULE: &str = "suspicious-layer-entry";
+
+/// What the scan could not fully analyse, and the layer entries no honest
+/// tool writes, as issues: visible in every format, and gating.
+fn analysis_issues(unknowns: &[bosun_core::Unknown]) -> Vec<Issue> {
+    use bosun_core::UnknownKind;
+    unknowns
+        .iter()
+        .filter_map(|u| {
+            let (rule_id, severity, title, fix) = match u.kind {
+                UnknownKind::Unparsed => return None,
+                UnknownKind::Incomplete => (
+                    INCOMPLETE_RULE,
+                    Severity::Unknown,
+                    "Could not fully analyse",
+                    "the scan is incomplete: what this file or layer holds was not checked; \
+                     see docs/HARDENING.md for the limits (--allow-incomplete accepts this)",
+                ),
+                UnknownKind::Suspicious => (
+                    SUSPICIOUS_RULE,
+                    Severity::High,
+                    "Layer entry no honest tool writes",
+                    "find out who built this layer and why it tries to escape the image root",
+                ),
+            };
+            Some(Issue {
+                kind: IssueKind::Analysis,
+                rule_id: rule_id.into(),
+                severity,
+                title: title.into(),
+                message: format!("{}: {}", u.cataloger, u.message),
+                path: u.path.clone(),
+                line: None,
+                layer: u.layer.clone(),
+                layer_index: None,
+                deleted: false,
+                redacted: None,
+                why: None,
+                fix: Some(fix.into()),
+            })
+        })
+        .collect()
 }
 
 fn misconfig_issue(f: bosun_config::Finding) -> Issue {

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
-use bosun_core::{Digest, Distro, Location, RelationshipKind, Unknown};
+use bosun_core::{Digest, Distro, Location, RelationshipKind, Unknown, UnknownKind};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -386,12 +386,14 @@ fn unknowns(p: &Props) -> Vec<Unknown> {
             layer: None,
             cataloger: String::new(),
             message: String::new(),
+            kind: UnknownKind::Unparsed,
         });
         match field {
             "path" => u.path = v.clone(),
             "layerID" => u.layer = v.parse().ok(),
             "cataloger" => u.cataloger = v.clone(),
             "message" => u.message = v.clone(),
+            "kind" => u.kind = v.parse().unwrap_or_default(),
             _ => {}
         }
     }

@@ -471,6 +471,7 @@ impl Builder {
             layer: None,
             cataloger: self.reader.to_string(),
             message,
+            kind: bosun_core::UnknownKind::Unparsed,
         });
     }
 

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use bosun_core::{Digest, Distro, Location, RelationshipKind, Unknown};
+use bosun_core::{Digest, Distro, Location, RelationshipKind, Unknown, UnknownKind};
 use serde::Deserialize;
 
 use super::{
@@ -337,7 +337,11 @@ fn source_info(s: Option<&str>, props: &mut Props) -> (Option<String>, Vec<Locat
 
 /// bosun's `unknown: <path> [(layer <diff_id>)] could not be read by <cataloger>: <message>`.
 fn unknown(comment: &str) -> Option<Unknown> {
-    let rest = comment.strip_prefix("unknown: ")?;
+    let (kind, rest) = comment.split_once(": ")?;
+    let kind = match kind {
+        "unknown" => UnknownKind::Unparsed,
+        k => k.parse().ok()?,
+    };
     let (what, rest) = rest.split_once(" could not be read by ")?;
     let (cataloger, message) = rest.split_once(": ")?;
     let (path, layer) = match what
@@ -352,6 +356,7 @@ fn unknown(comment: &str) -> Option<Unknown> {
         layer,
         cataloger: cataloger.to_string(),
         message: message.to_string(),
+        kind,
     })
 }
 

@@ -313,6 +313,7 @@ fn issue_rule_json(i: &Issue) -> Value {
     let kind = match i.kind {
         IssueKind::Secret => "secret",
         IssueKind::Misconfig => "misconfiguration",
+        IssueKind::Analysis => "analysis",
     };
     let mut text = one_line(&i.title, FULL);
     for (label, part) in [("Why", &why), ("Fix", &fix)] {

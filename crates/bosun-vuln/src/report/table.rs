@@ -99,6 +99,7 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
     for (kind, heading) in [
         (IssueKind::Secret, "Secrets"),
         (IssueKind::Misconfig, "Misconfigurations"),
+        (IssueKind::Analysis, "Analysis"),
     ] {
         let issues: Vec<&Issue> = super::ordered_issues(&report.issues)
             .into_iter()
