@@ -30,12 +30,15 @@ const MAX_KEY_FILE: u64 = 1 << 20;
 const MAX_TRUSTED_ROOT_FILE: u64 = 4 << 20;
 /// Predicates are whole SBOMs or scan reports.
 const MAX_PREDICATE_FILE: u64 = 64 << 20;
-const PASSWORD_ENV: &str = "BOSUN_PASSWORD";
+/// Where a key's password comes from when set, in this order: bosun's own
+/// variable, then cosign's, so scripts written for cosign work unchanged.
+const PASSWORD_ENVS: [&str; 2] = ["BOSUN_PASSWORD", "COSIGN_PASSWORD"];
 
 #[derive(Subcommand)]
 pub enum KeyCommand {
     /// Write a new ECDSA P-256 key pair: PREFIX.key (encrypted as cosign
-    /// does; password from BOSUN_PASSWORD or a prompt) and PREFIX.pub.
+    /// does; password from BOSUN_PASSWORD, COSIGN_PASSWORD or a prompt;
+    /// never empty) and PREFIX.pub.
     Generate(GenerateArgs),
 }
 
@@ -229,7 +232,7 @@ pub fn verify(cache_dir: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<ExitC
         &required,
         cache.as_ref(),
     )?;
-    print_failures("signature", &report.failures);
+    print_failures("signature", &report.failures, !report.verified.is_empty());
     if report.verified.is_empty() {
         return Ok(not_verified(&target, Kind::Signature, report.manifests));
     }
@@ -344,7 +347,7 @@ pub fn verify_attestation(a: VerifyAttestationArgs) -> anyhow::Result<ExitCode> 
         &verifier,
         predicate_type.as_deref(),
     )?;
-    print_failures("attestation", &report.failures);
+    print_failures("attestation", &report.failures, !report.verified.is_empty());
     if report.verified.is_empty() {
         return Ok(not_verified(&target, Kind::Attestation, report.manifests));
     }
@@ -462,9 +465,15 @@ fn not_verified(target: &Target, kind: Kind, manifests: usize) -> ExitCode {
     ExitCode::from(EXIT_NOT_VERIFIED)
 }
 
-fn print_failures(what: &str, failures: &[Failure]) {
+/// Why each other signature failed. When one verified, the others are
+/// most often someone else's (another key, a CI system's): not an alarm.
+fn print_failures(what: &str, failures: &[Failure], any_verified: bool) {
     for f in failures {
-        eprintln!("{what} not verified: {f}");
+        if any_verified {
+            eprintln!("note: another {what} does not verify with what was given (skipped): {f}");
+        } else {
+            eprintln!("{what} not verified: {f}");
+        }
     }
 }
 
@@ -504,34 +513,58 @@ fn load_public_key(path: &Path) -> anyhow::Result<PublicKey> {
 /// Asks for the password only when the key is encrypted.
 fn load_private_key(path: &Path) -> anyhow::Result<PrivateKey> {
     let pem = Zeroizing::new(read_bounded(path, MAX_KEY_FILE)?);
-    match PrivateKey::from_pem(&pem, None) {
+    let key = match PrivateKey::from_pem(&pem, None) {
         Err(KeyError::PasswordRequired) => {
-            let password = password(&format!(
+            let (password, from) = password(&format!(
                 "Enter password for private key {}: ",
                 path.display()
             ))?;
-            PrivateKey::from_pem(&pem, Some(password.as_bytes()))
+            PrivateKey::from_pem(&pem, Some(password.as_bytes())).map_err(|e| {
+                // An empty variable is most often a script's mistake: say so.
+                match from {
+                    Some(var) if password.is_empty() => {
+                        anyhow::Error::new(e).context(format!("{var} is set but empty"))
+                    }
+                    _ => anyhow::Error::new(e),
+                }
+            })
         }
-        other => other,
-    }
-    .with_context(|| format!("key {}", path.display()))
+        other => other.map_err(anyhow::Error::new),
+    };
+    key.with_context(|| format!("key {}", path.display()))
 }
 
-fn password(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
-        return Ok(Zeroizing::new(p));
+/// The password and the variable it came from (`None`: typed at a prompt).
+fn password(prompt: &str) -> anyhow::Result<(Zeroizing<String>, Option<&'static str>)> {
+    for var in PASSWORD_ENVS {
+        if let Ok(p) = std::env::var(var) {
+            return Ok((Zeroizing::new(p), Some(var)));
+        }
     }
     rpassword::prompt_password(prompt)
-        .map(Zeroizing::new)
-        .with_context(|| format!("cannot read a password from the terminal (set {PASSWORD_ENV})"))
+        .map(|p| (Zeroizing::new(p), None))
+        .with_context(|| {
+            format!(
+                "cannot read a password from the terminal (set {})",
+                PASSWORD_ENVS.join(" or ")
+            )
+        })
 }
 
+/// A new key's password: never empty, since an encrypted key anyone can
+/// open is worse than none (it looks protected).
 fn new_password() -> anyhow::Result<Zeroizing<String>> {
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
-        return Ok(Zeroizing::new(p));
+    let (first, from) = password("Enter password for private key: ")?;
+    if let Some(var) = from {
+        if first.is_empty() {
+            bail!("{var} is set but empty: give the new key a password");
+        }
+        return Ok(first);
     }
-    let first = password("Enter password for private key: ")?;
-    let again = password("Enter password for private key again: ")?;
+    if first.is_empty() {
+        bail!("the password is empty: give the new key a password");
+    }
+    let (again, _) = password("Enter password for private key again: ")?;
     if first != again {
         bail!("the passwords do not match");
     }

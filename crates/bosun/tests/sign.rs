@@ -509,6 +509,13 @@ fn sign_and_verify_over_tls_with_basic_auth() {
         0,
     );
     assert_eq!(json_out(&out).as_array().unwrap().len(), 1);
+    // The other signature is not an alarm once one verified.
+    assert!(
+        !stderr(&out).contains("not verified")
+            && stderr(&out).contains("note: another signature does not verify"),
+        "{}",
+        stderr(&out)
+    );
     let out = expect(
         run(
             t,
@@ -1161,6 +1168,87 @@ fn cosign_made_signature_verifies() {
         "{}",
         stderr(&out)
     );
+}
+
+/// cosign's COSIGN_PASSWORD works where BOSUN_PASSWORD is not set, and an
+/// empty variable never makes a key anyone can open.
+#[test]
+fn password_variables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let prefix = t.join("c");
+    let prefix = prefix.to_str().unwrap();
+    let cosign = |pw: &str| {
+        let mut c = bosun(t);
+        c.env_remove("BOSUN_PASSWORD").env("COSIGN_PASSWORD", pw);
+        c
+    };
+    expect(
+        cosign("cosign pw")
+            .args(["key", "generate", "--output-key-prefix", prefix])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let key = format!("{prefix}.key");
+    expect(
+        cosign("cosign pw")
+            .args(["public-key", "--key", &key])
+            .output()
+            .unwrap(),
+        0,
+    );
+    let wrong = expect(
+        cosign("nope")
+            .args(["public-key", "--key", &key])
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(
+        stderr(&wrong).contains("wrong password"),
+        "{}",
+        stderr(&wrong)
+    );
+    // BOSUN_PASSWORD wins over COSIGN_PASSWORD.
+    expect(
+        cosign("nope")
+            .env("BOSUN_PASSWORD", "cosign pw")
+            .args(["public-key", "--key", &key])
+            .output()
+            .unwrap(),
+        0,
+    );
+    for var in ["BOSUN_PASSWORD", "COSIGN_PASSWORD"] {
+        let mut c = bosun(t);
+        c.env_remove("BOSUN_PASSWORD").env(var, "");
+        let empty_prefix = t.join(format!("empty-{var}"));
+        let out = expect(
+            c.args([
+                "key",
+                "generate",
+                "--output-key-prefix",
+                empty_prefix.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap(),
+            2,
+        );
+        assert!(
+            stderr(&out).contains(&format!("{var} is set but empty")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!Path::new(&format!("{}.key", empty_prefix.display())).exists());
+        let mut c = bosun(t);
+        c.env_remove("BOSUN_PASSWORD").env(var, "");
+        let out = expect(c.args(["public-key", "--key", &key]).output().unwrap(), 2);
+        assert!(
+            stderr(&out).contains(&format!("{var} is set but empty")),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
