@@ -89,13 +89,35 @@ pub fn scan(
         .secrets
         .then(|| bosun_secret::Scanner::new(&opts.secret_config))
         .transpose()?;
+    let mut scanned = scan_with(target, opts, scanner.as_ref(), observer)?;
+    // What is written out about the target never carries a secret, whether
+    // or not the secret scanner ran.
+    let redactor = match scanner {
+        Some(s) => s,
+        None => bosun_secret::Scanner::new(&opts.secret_config)?,
+    };
+    secrets::redact_source(&redactor, &mut scanned.source);
+    for u in &mut scanned.catalog.unknowns {
+        if let std::borrow::Cow::Owned(m) = redactor.redact_text(&u.path, &u.message) {
+            u.message = m;
+        }
+    }
+    Ok(scanned)
+}
+
+fn scan_with(
+    target: &Target,
+    opts: &ScanOptions,
+    scanner: Option<&bosun_secret::Scanner>,
+    observer: &dyn Observer,
+) -> Result<Scanned, ScanError> {
     match target {
         Target::Dir(path) => {
             let analyze::DirAnalysis {
                 index,
                 secrets: found,
                 package_files,
-            } = analyze::analyze_dir_with(path, scanner.as_ref())?;
+            } = analyze::analyze_dir_with(path, scanner)?;
             let packages: HashMap<String, String> = package_files.into_iter().collect();
             let catalog = bosun_catalog::catalog(&index);
             let name = path
@@ -124,15 +146,10 @@ pub fn scan(
         _ => {
             let store = target.open_store(&opts.registry)?;
             let image = bosun_oci::resolve(store.as_ref(), opts.platform.as_ref())?;
-            let analyses = analyze::analyze_layers_with(
-                store.as_ref(),
-                &image,
-                opts,
-                scanner.as_ref(),
-                observer,
-            )?;
+            let analyses =
+                analyze::analyze_layers_with(store.as_ref(), &image, opts, scanner, observer)?;
             let (index, rejected, mut secrets) = merge::merge_with_secrets(&image, analyses);
-            if let Some(s) = &scanner {
+            if let Some(s) = scanner {
                 secrets.extend(secrets::scan_config(s, &image));
             }
             let mut catalog = bosun_catalog::catalog(&index);

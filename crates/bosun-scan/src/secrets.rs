@@ -8,6 +8,7 @@ use bosun_core::Digest;
 use bosun_oci::ResolvedImage;
 use bosun_oci::layer::EntryKind;
 use bosun_oci::tree::FileTree;
+use bosun_sbom::SourceInfo;
 use bosun_secret::{Match, Scanner, Severity};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,15 @@ pub struct SecretFinding {
     pub column: usize,
     pub redacted: String,
     pub fingerprint: String,
+    /// More matches of the same rule in the same file, found but not
+    /// listed (a file holds at most [`bosun_secret::MAX_MATCHES_PER_RULE`]
+    /// of each rule); the title says so too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SecretFinding {
@@ -61,6 +71,7 @@ impl SecretFinding {
             column: m.column,
             redacted: m.redacted,
             fingerprint: m.fingerprint,
+            omitted: m.omitted,
         }
     }
 
@@ -125,4 +136,62 @@ pub fn scan_config(scanner: &Scanner, image: &ResolvedImage) -> Vec<SecretFindin
         }
     }
     out
+}
+
+/// Replace every value a secret rule finds in what bosun writes out about
+/// the target (the image's history, labels, command, user, working
+/// directory, environment variable names and tags, and the target's name)
+/// by its redacted form, as the secret findings show it. The texts are
+/// searched whether or not the secret scanner ran: an SBOM or an
+/// attestation must not carry the token that a scan would report.
+pub fn redact_source(scanner: &Scanner, source: &mut SourceInfo) {
+    let red = |origin: &str, text: &mut String| {
+        if let std::borrow::Cow::Owned(r) = scanner.redact_text(origin, text) {
+            *text = r;
+        }
+    };
+    red("target", &mut source.target);
+    red("name", &mut source.name);
+    let Some(image) = &mut source.image else {
+        return;
+    };
+    for (i, h) in image.history.iter_mut().enumerate() {
+        if let Some(c) = &mut h.created_by {
+            red(&format!("history[{i}].created_by"), c);
+        }
+        if let Some(c) = &mut h.comment {
+            red(&format!("history[{i}].comment"), c);
+        }
+    }
+    // A label is searched as `key=value`, as the secret scanner sees it, so
+    // that a key such as `db.password` is the context of its value.
+    let labels = std::mem::take(&mut image.labels);
+    for (k, v) in labels {
+        let line = format!("{k}={v}");
+        let redacted = scanner.redact_text("config.Labels", &line);
+        let value = match redacted.strip_prefix(&format!("{k}=")) {
+            Some(rest) => rest.to_string(),
+            None => scanner.redact_text("config.Labels", &v).into_owned(),
+        };
+        let key = scanner.redact_text("config.Labels", &k).into_owned();
+        image.labels.insert(key, value);
+    }
+    for (origin, list) in [
+        ("config.Env", &mut image.env_names),
+        ("config.Entrypoint", &mut image.entrypoint),
+        ("config.Cmd", &mut image.cmd),
+        ("tags", &mut image.tags),
+    ] {
+        for t in list.iter_mut() {
+            red(origin, t);
+        }
+    }
+    for (origin, field) in [
+        ("config.User", &mut image.user),
+        ("config.WorkingDir", &mut image.working_dir),
+    ] {
+        if let Some(t) = field {
+            red(origin, t);
+        }
+    }
 }

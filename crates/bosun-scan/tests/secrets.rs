@@ -3,6 +3,8 @@
 //! layer with the right deleted flag, and no fixture image yields anything
 //! else.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -18,6 +20,19 @@ fn with_secrets() -> ScanOptions {
         secrets: true,
         ..ScanOptions::default()
     }
+}
+
+/// The image config of a fixture image, as stored.
+fn fixture_config(name: &str) -> serde_json::Value {
+    let dir = bosun_testutil::fixture(&format!("images/oci/{name}")).unwrap();
+    let blob = |digest: &str| -> serde_json::Value {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join("blobs/sha256").join(hex)).unwrap()).unwrap()
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let manifest = blob(index["manifests"][0]["digest"].as_str().unwrap());
+    blob(manifest["config"]["digest"].as_str().unwrap())
 }
 
 /// The rule each kind of planted secret belongs to.
@@ -66,14 +81,12 @@ fn planted_secrets_are_found_with_layer_and_deleted_flag() {
     };
     let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(truth).unwrap()).unwrap();
     let s = scan(&target, &with_secrets(), &Quiet).unwrap();
-    let history: Vec<String> = s
-        .source
-        .image
-        .as_ref()
+    // The history as the image config has it (bosun's copy is redacted).
+    let history: Vec<String> = fixture_config("secrets")["history"]
+        .as_array()
         .unwrap()
-        .history
         .iter()
-        .filter_map(|h| h.created_by.clone())
+        .filter_map(|h| h["created_by"].as_str().map(String::from))
         .collect();
     let mut expected = BTreeSet::new();
     for p in truth["secrets"].as_array().unwrap() {
@@ -342,4 +355,161 @@ fn files_rpm_shipped_unmodified_are_told_apart() {
         by_package(&scan(&target, &with_secrets(), &Quiet).unwrap()),
         want
     );
+}
+
+/// The values planted in the `secrets` fixture's config, and a URL's
+/// password alone.
+fn planted_in_config() -> Vec<String> {
+    let truth = bosun_testutil::fixture("truth/secrets.json").unwrap();
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(truth).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for p in truth["secrets"].as_array().unwrap() {
+        if !p["path"].as_str().unwrap().starts_with("config.") {
+            continue;
+        }
+        let v = p["value"].as_str().unwrap();
+        if let Some((_, rest)) = v.split_once("://") {
+            let userinfo = rest.split_once('@').unwrap().0;
+            out.push(userinfo.split_once(':').unwrap().1.to_string());
+        }
+        out.push(v.to_string());
+    }
+    out
+}
+
+#[test]
+fn image_metadata_is_redacted_with_or_without_the_secret_scanner() {
+    let Some(target) = image("secrets") else {
+        return;
+    };
+    let planted = planted_in_config();
+    assert!(planted.len() >= 3);
+    let raw_history = fixture_config("secrets")["history"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for secrets in [false, true] {
+        let opts = ScanOptions {
+            secrets,
+            ..ScanOptions::default()
+        };
+        let s = scan(&target, &opts, &Quiet).unwrap();
+        let json = serde_json::to_string(&s.source).unwrap();
+        for v in &planted {
+            assert!(
+                !json.contains(v.as_str()),
+                "secrets={secrets}: {v} in {json}"
+            );
+        }
+        // Every step is still there, unchanged where it held no secret.
+        let history = &s.source.image.as_ref().unwrap().history;
+        assert_eq!(history.len(), raw_history.len());
+        for (h, raw) in history.iter().zip(&raw_history) {
+            let raw = raw["created_by"].as_str().unwrap();
+            let has_secret = planted.iter().any(|v| raw.contains(v.as_str()));
+            assert_eq!(
+                h.created_by.as_deref() != Some(raw),
+                has_secret,
+                "{raw} -> {:?}",
+                h.created_by
+            );
+        }
+        // The step shows each value as the finding about it does.
+        for f in s.secrets.iter().filter(|f| f.path.starts_with("history[")) {
+            let i: usize = f.path["history[".len()..]
+                .split(']')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let step = history[i].created_by.as_deref().unwrap();
+            assert!(step.contains(&f.redacted), "{step} lacks {}", f.redacted);
+        }
+    }
+}
+
+#[test]
+fn labels_command_and_comments_are_redacted() {
+    const GHP: &str = "ghp_lxOFKnAteGtBk4edGB0vgGPNkoZz3C0qIB8c";
+    const PASSWORD: &str = "Zq81-Lk2Mx0Vb7Nc4";
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(3);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "etc/x", &b"x\n"[..]).unwrap();
+    let raw = b.into_inner().unwrap();
+    let layer = bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw);
+    bosun_testutil::oci::layout(tmp.path(), &[layer], |config, _| {
+        config["config"] = serde_json::json!({
+            "Env": [format!("TOKEN={GHP}"), GHP],
+            "Labels": {"db.password": PASSWORD, "ci.token": GHP, "plain": "nothing"},
+            "Entrypoint": ["/app", format!("--password={PASSWORD}")],
+            "Cmd": ["sh", "-c", format!("curl https://deploy:{PASSWORD}@ci.internal/x")],
+            "User": "app",
+        });
+        config["history"] = serde_json::json!([
+            {"created_by": "COPY x /etc/x", "comment": format!("built with {GHP}")},
+        ]);
+    });
+    let target = Target::parse(&format!("oci:{}", tmp.path().display())).unwrap();
+    let s = scan(&target, &ScanOptions::default(), &Quiet).unwrap();
+    let json = serde_json::to_string(&s.source).unwrap();
+    for v in [GHP, PASSWORD] {
+        assert!(!json.contains(v), "{v} in {json}");
+    }
+    let image = s.source.image.unwrap();
+    assert_eq!(image.labels["plain"], "nothing");
+    assert!(image.labels.contains_key("db.password"));
+    assert_eq!(image.entrypoint[0], "/app");
+    assert!(image.entrypoint[1].starts_with("--password="));
+    assert_eq!(image.user.as_deref(), Some("app"));
+    assert_eq!(image.env_names[0], "TOKEN");
+    assert!(
+        image.cmd[2].starts_with("curl https://deploy:"),
+        "{:?}",
+        image.cmd
+    );
+    assert!(image.cmd[2].ends_with("@ci.internal/x"), "{:?}", image.cmd);
+}
+
+#[test]
+fn a_key_after_many_key_ids_in_a_layer_is_reported_with_the_count_left_out() {
+    let akia = "AKIA4W5JX6EXMVAWIOCJ";
+    let key = bosun_testutil::ec_private_key();
+    let mut content = format!("aws_access_key_id = {akia}\n")
+        .repeat(250)
+        .into_bytes();
+    // Past the first scan window, where the old per-file limit had stopped.
+    content.extend(std::iter::repeat_n(b'#', 2 << 20));
+    content.push(b'\n');
+    content.extend_from_slice(&key);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(content.len() as u64);
+    h.set_mode(0o600);
+    h.set_cksum();
+    b.append_data(&mut h, "root/keys.txt", &content[..])
+        .unwrap();
+    let raw = b.into_inner().unwrap();
+    let layer = bosun_testutil::oci::layer(bosun_testutil::oci::GZIP, &raw);
+    bosun_testutil::oci::layout(tmp.path(), &[layer], |_, _| {});
+    let target = Target::parse(&format!("oci:{}", tmp.path().display())).unwrap();
+    let s = scan(&target, &with_secrets(), &Quiet).unwrap();
+    let ids = s
+        .secrets
+        .iter()
+        .filter(|f| f.rule_id == "aws-access-key-id");
+    assert_eq!(ids.clone().count(), bosun_secret::MAX_MATCHES_PER_RULE);
+    let omitted: usize = ids.map(|f| f.omitted).sum();
+    assert_eq!(omitted, 250 - bosun_secret::MAX_MATCHES_PER_RULE);
+    let keys: Vec<_> = s
+        .secrets
+        .iter()
+        .filter(|f| f.rule_id == "ec-private-key")
+        .collect();
+    assert_eq!(keys.len(), 1, "{:#?}", s.secrets);
+    assert_eq!(keys[0].path, "/root/keys.txt");
 }

@@ -13,6 +13,7 @@ mod check;
 pub mod config;
 mod rules;
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::{Mutex, OnceLock};
 
@@ -26,7 +27,7 @@ use rules::{BUILTIN, Check};
 
 /// Bump when a built-in rule or check changes, so cached results that
 /// depend on the rules are not reused.
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 
 /// The built-in rules' ids and regexes, for comparing the scanner with
 /// other tools on the same patterns (`scripts/bench.sh --secrets` hands them
@@ -36,13 +37,18 @@ pub fn builtin_patterns() -> impl Iterator<Item = (&'static str, &'static str)> 
 }
 
 /// Bytes scanned per window; a match must start in the first `WINDOW`
-/// bytes of one and fit in `OVERLAP` more (a large PGP key block does).
+/// bytes of one and fit in `OVERLAP` more (a large PGP key block does). A
+/// PEM block that begins in a window and does not end in it starts the
+/// next window, so a block up to `WINDOW + OVERLAP` long is seen whole
+/// wherever it falls.
 const WINDOW: usize = 1 << 20;
 const OVERLAP: usize = 64 << 10;
 /// A file with a NUL byte in this many first bytes is binary.
 const BINARY_PROBE: usize = 8 << 10;
-/// A file full of matches is reported, not a million times.
-const MAX_MATCHES_PER_FILE: usize = 100;
+/// A file full of one kind of match lists this many of each rule; the rest
+/// are counted ([`Match::omitted`]), and every other rule is still searched
+/// to the end of the file.
+pub const MAX_MATCHES_PER_RULE: usize = 100;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
@@ -104,6 +110,15 @@ pub struct Match {
     /// `sha256:` + hex of `rule_id:value`: allow-list a value by it without
     /// writing the value down.
     pub fingerprint: String,
+    /// On the last listed match of a rule that hit [`MAX_MATCHES_PER_RULE`]
+    /// in this file: how many more matches of the rule the file has, found
+    /// but not listed (the title says so too).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The fingerprint of `value` as found by rule `rule_id`.
@@ -522,6 +537,57 @@ impl Scanner {
         f.finish()
     }
 
+    /// `text` with every value a rule finds in it replaced by its redacted
+    /// form (the [`Match::redacted`] a finding shows: the rule's public
+    /// prefix, at most four more characters, `****`), for text that bosun
+    /// writes out (an image's history, labels, command). Unlike a scan,
+    /// every match is replaced, however many there are. `origin` names the
+    /// text for allow-lists: an allow-listed value is not a secret and stays.
+    pub fn redact_text<'t>(&self, origin: &str, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let mut f = self.file(origin);
+        f.binary = Some(false);
+        f.spans = Some(Vec::new());
+        f.scan_all(text.as_bytes());
+        // The last window here, so that its spans are in too.
+        let rest = std::mem::take(&mut f.buf);
+        if !f.skip && !rest.is_empty() {
+            f.window(&rest, rest.len());
+        }
+        f.buf = rest;
+        f.buf.clear();
+        let mut spans = f.spans.take().unwrap_or_default();
+        let found = f.finish();
+        if found.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        spans.sort_by_key(|(start, ..)| *start);
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0usize;
+        for (start, end, i) in spans {
+            // Whole characters: a byte regex may cut one.
+            let mut start = usize::try_from(start).unwrap_or(usize::MAX).min(text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = usize::try_from(end).unwrap_or(usize::MAX).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let Some(m) = found.get(i) else { continue };
+            if end <= pos {
+                continue;
+            }
+            // Overlapping spans (one window's match running into the next):
+            // the part already replaced stays replaced.
+            let start = start.max(pos);
+            out.push_str(&text[pos..start]);
+            out.push_str(&m.redacted);
+            pos = end;
+        }
+        out.push_str(&text[pos..]);
+        std::borrow::Cow::Owned(out)
+    }
+
     /// Scan a stream with bounded memory.
     pub fn scan_reader(&self, path: &str, r: &mut dyn Read) -> io::Result<Vec<Match>> {
         let mut f = self.file(path);
@@ -561,19 +627,47 @@ impl Scanner {
             line_start: 0,
             binary: None,
             out: Vec::new(),
-            dropped: false,
+            kept: vec![0; self.rules.len()],
+            omitted: vec![0; self.rules.len()],
+            last_kept: vec![None; self.rules.len()],
+            context_seen: vec![false; self.rules.len()],
+            spans: None,
         }
     }
 }
 
-/// A secret candidate inside one window.
+/// A secret inside one window.
 struct Hit {
     rule: usize,
     start: usize,
     end: usize,
-    /// None: claimed by a rule but not a secret.
-    verdict: Option<(Option<String>, Severity)>,
+    title: Option<String>,
+    severity: Severity,
     value: String,
+}
+
+/// Whether `[start, end)` overlaps a claimed range (`claimed` maps start to
+/// end, its ranges do not overlap each other).
+fn overlaps(claimed: &BTreeMap<usize, usize>, start: usize, end: usize) -> bool {
+    claimed
+        .range(..end)
+        .next_back()
+        .is_some_and(|(_, e)| *e > start)
+}
+
+/// Where the next window of `w` should start, at most `limit`: at the last
+/// PEM block (`-----BEGIN`) that starts before `limit` and has no `-----END`
+/// after it in `w`, so that the next window holds it whole. A block at the
+/// very start of `w` cannot move (the window must advance): one longer than
+/// a window is no key any tool writes.
+fn unfinished_block(w: &[u8], limit: usize) -> usize {
+    let Some(begin) = memchr::memmem::rfind(&w[..limit], b"-----BEGIN") else {
+        return limit;
+    };
+    if begin == 0 || memchr::memmem::find(&w[begin..], b"-----END").is_some() {
+        return limit;
+    }
+    begin
 }
 
 /// The scan of one file in progress.
@@ -589,14 +683,22 @@ pub struct FileScan<'s> {
     line_start: u64,
     binary: Option<bool>,
     out: Vec<Match>,
-    /// Some content was fed but not kept (the file hit the match limit).
-    dropped: bool,
+    /// Per rule: matches listed, matches found past the cap, and the index
+    /// in `out` of the last listed one.
+    kept: Vec<usize>,
+    omitted: Vec<usize>,
+    last_kept: Vec<Option<usize>>,
+    /// Per rule with a context regex: some window of the file matched it
+    /// (a kubeconfig's `users:` may be a window before its token).
+    context_seen: Vec<bool>,
+    /// For redaction: every match's absolute byte range and its index in
+    /// `out`, and no cap on matches.
+    spans: Option<Vec<(u64, u64, usize)>>,
 }
 
 impl FileScan<'_> {
     pub fn feed(&mut self, data: &[u8]) {
-        if self.skip || self.out.len() >= MAX_MATCHES_PER_FILE {
-            self.dropped |= !data.is_empty();
+        if self.skip {
             return;
         }
         self.make_room(data.len());
@@ -609,8 +711,8 @@ impl FileScan<'_> {
     pub fn read_from(&mut self, r: &mut dyn Read) -> io::Result<()> {
         const PIECE: usize = 256 << 10;
         loop {
-            if self.skip || self.out.len() >= MAX_MATCHES_PER_FILE {
-                self.dropped |= io::copy(r, &mut io::sink())? > 0;
+            if self.skip {
+                io::copy(r, &mut io::sink())?;
                 return Ok(());
             }
             self.make_room(PIECE);
@@ -636,9 +738,9 @@ impl FileScan<'_> {
     fn scan_full_windows(&mut self) {
         while self.buf.len() >= WINDOW + OVERLAP {
             let buf = std::mem::take(&mut self.buf);
-            self.window(&buf, WINDOW);
+            let used = self.window(&buf, WINDOW);
             self.buf = buf;
-            self.buf.drain(..WINDOW);
+            self.buf.drain(..used);
         }
     }
 
@@ -648,9 +750,8 @@ impl FileScan<'_> {
             return;
         }
         let mut start = 0;
-        while bytes.len() - start >= WINDOW + OVERLAP && self.out.len() < MAX_MATCHES_PER_FILE {
-            self.window(&bytes[start..start + WINDOW + OVERLAP], WINDOW);
-            start += WINDOW;
+        while bytes.len() - start >= WINDOW + OVERLAP {
+            start += self.window(&bytes[start..start + WINDOW + OVERLAP], WINDOW);
         }
         self.buf.extend_from_slice(&bytes[start..]);
     }
@@ -664,35 +765,68 @@ impl FileScan<'_> {
     /// `None` otherwise). A caller can then tell a file as a package shipped
     /// it from one a builder changed without reading it twice.
     pub fn finish_with<T>(mut self, whole: impl FnOnce(&[u8]) -> T) -> (Vec<Match>, Option<T>) {
-        if !self.skip && !self.buf.is_empty() && self.out.len() < MAX_MATCHES_PER_FILE {
+        if !self.skip && !self.buf.is_empty() {
             let buf = std::mem::take(&mut self.buf);
             self.window(&buf, buf.len());
             self.buf = buf;
         }
-        self.out.truncate(MAX_MATCHES_PER_FILE);
-        let all_kept = !self.skip && !self.dropped && self.offset == 0;
+        // A cap that is hit is said, on the last match listed for the rule.
+        for (n, last) in self.omitted.iter().zip(&self.last_kept) {
+            if let (true, Some(m)) = (*n > 0, last.and_then(|i| self.out.get_mut(i))) {
+                m.omitted = *n;
+                m.title = format!(
+                    "{} (and {n} more in this file, not listed: at most {MAX_MATCHES_PER_RULE} per rule and file)",
+                    m.title
+                );
+            }
+        }
+        let all_kept = !self.skip && self.offset == 0;
         let seen = (all_kept && !self.out.is_empty()).then(|| whole(&self.buf));
         (std::mem::take(&mut self.out), seen)
     }
 
-    /// Scan `w`, reporting matches that start before `limit`, then advance
-    /// the position past `w[..limit]`.
-    fn window(&mut self, w: &[u8], limit: usize) {
+    /// Scan `w`, reporting matches that start before `limit` (or before a
+    /// PEM block that does not end in `w`, which then starts the next
+    /// window), then advance the position past what was reported on: the
+    /// number of bytes consumed.
+    fn window(&mut self, w: &[u8], limit: usize) -> usize {
         let s = self.scanner;
+        let limit = if limit < w.len() {
+            unfinished_block(w, limit)
+        } else {
+            limit
+        };
         let binary = *self
             .binary
             .get_or_insert_with(|| memchr::memchr(0, &w[..w.len().min(BINARY_PROBE)]).is_some());
         let keywords = if binary { &s.binary } else { &s.text };
         let wanted = keywords.wanted(w, s.rules.len());
+        if limit < w.len() {
+            // A later window may hold the rule's keyword and its match: note
+            // the context now (a literal search, once per large file's window).
+            for ((rule, seen), want) in s.rules.iter().zip(&mut self.context_seen).zip(&wanted) {
+                if let (Some(context), false, false) = (&rule.context, *seen, *want) {
+                    *seen = context.get().is_some_and(|c| c.is_match(w));
+                }
+            }
+        }
         let mut hits: Vec<Hit> = Vec::new();
+        // Bytes a rule took (start -> end): a more specific rule's match
+        // keeps them from the later, generic ones.
+        let mut claimed: BTreeMap<usize, usize> = BTreeMap::new();
         for ((ri, rule), _) in s.rules.iter().enumerate().zip(wanted).filter(|(_, w)| *w) {
             let Some(regex) = rule.regex.get() else {
                 continue;
             };
-            if let Some(context) = &rule.context
-                && !context.get().is_some_and(|c| c.is_match(w))
-            {
-                continue;
+            if let Some(context) = &rule.context {
+                let seen = self.context_seen.get(ri).copied().unwrap_or(false)
+                    || context.get().is_some_and(|c| c.is_match(w));
+                if !seen {
+                    continue;
+                }
+                if let Some(c) = self.context_seen.get_mut(ri) {
+                    *c = true;
+                }
             }
             for caps in regex.captures_iter(w) {
                 let Some(m) = ["s", "s2", "s3"]
@@ -705,8 +839,7 @@ impl FileScan<'_> {
                 if m.start() >= limit {
                     break;
                 }
-                // A more specific rule already took these bytes.
-                if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+                if overlaps(&claimed, m.start(), m.end()) {
                     continue;
                 }
                 let value = String::from_utf8_lossy(m.as_bytes());
@@ -719,30 +852,38 @@ impl FileScan<'_> {
                     rule.check,
                     Check::PrivateKey(_) | Check::Assignment { .. } | Check::UrlPassword
                 );
-                if verdict.is_none() && !claims {
-                    continue;
-                }
-                hits.push(Hit {
-                    rule: ri,
-                    start: m.start(),
-                    end: m.end(),
-                    verdict,
-                    value: value.into_owned(),
-                });
-                if hits.len() >= MAX_MATCHES_PER_FILE {
-                    break;
+                match verdict {
+                    Some((title, severity)) => {
+                        claimed.insert(m.start(), m.end());
+                        hits.push(Hit {
+                            rule: ri,
+                            start: m.start(),
+                            end: m.end(),
+                            title,
+                            severity,
+                            value: value.into_owned(),
+                        });
+                    }
+                    None if claims => {
+                        claimed.insert(m.start(), m.end());
+                    }
+                    None => {}
                 }
             }
         }
         hits.sort_by_key(|h| h.start);
         let (mut pos, mut line, mut line_start) = (0usize, self.line, self.line_start);
         for h in hits {
-            let Some((title, severity)) = h.verdict else {
-                continue;
-            };
             let rule = &s.rules[h.rule];
             let fp = fingerprint(&rule.info.id, &h.value);
             if self.allowed(&rule.info.id, &h.value, &fp) {
+                continue;
+            }
+            let kept = self.kept.get(h.rule).copied().unwrap_or(0);
+            if kept >= MAX_MATCHES_PER_RULE && self.spans.is_none() {
+                if let Some(n) = self.omitted.get_mut(h.rule) {
+                    *n += 1;
+                }
                 continue;
             }
             for nl in memchr::memchr_iter(b'\n', &w[pos..h.start]) {
@@ -751,19 +892,33 @@ impl FileScan<'_> {
             }
             pos = h.start;
             let column = (self.offset + h.start as u64 - line_start) as usize + 1;
+            if let Some(spans) = &mut self.spans {
+                spans.push((
+                    self.offset + h.start as u64,
+                    self.offset + h.end as u64,
+                    self.out.len(),
+                ));
+            }
+            if let (Some(k), Some(last)) =
+                (self.kept.get_mut(h.rule), self.last_kept.get_mut(h.rule))
+            {
+                *k += 1;
+                *last = Some(self.out.len());
+            }
             self.out.push(Match {
                 rule_id: rule.info.id.clone(),
-                severity,
-                title: title.unwrap_or_else(|| rule.info.title.clone()),
+                severity: h.severity,
+                title: h.title.unwrap_or_else(|| rule.info.title.clone()),
                 line,
                 column,
                 redacted: redact(&h.value, rule.reveal),
                 fingerprint: fp,
+                omitted: 0,
             });
         }
         if limit == w.len() {
             // The last window: no later match needs the position.
-            return;
+            return limit;
         }
         let consumed = &w[..limit];
         self.line += memchr::memchr_iter(b'\n', consumed).count();
@@ -771,6 +926,7 @@ impl FileScan<'_> {
             self.line_start = self.offset + nl as u64 + 1;
         }
         self.offset += limit as u64;
+        limit
     }
 
     fn allowed(&self, rule: &str, value: &str, fp: &str) -> bool {

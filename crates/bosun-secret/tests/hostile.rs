@@ -43,9 +43,15 @@ fn huge_and_hostile_content_stays_bounded() {
     // One 2 MB line of candidates that all fail their checks.
     let line = "password=aaaaaaaa ".repeat(2 << 20 >> 4);
     assert!(s.scan("/line", line.as_bytes()).is_empty());
-    // A file that is nothing but secrets is reported a bounded number of times.
+    // A file that is nothing but secrets is reported a bounded number of
+    // times, and says how many more it holds.
     let many = format!("{GHP}\n").repeat(20_000);
-    assert_eq!(s.scan("/many", many.as_bytes()).len(), 100);
+    let found = s.scan("/many", many.as_bytes());
+    assert_eq!(found.len(), bosun_secret::MAX_MATCHES_PER_RULE);
+    assert_eq!(
+        found.last().map(|m| m.omitted),
+        Some(20_000 - bosun_secret::MAX_MATCHES_PER_RULE)
+    );
     // NULs, invalid UTF-8, truncated armour and base64 everywhere.
     let mut junk = b"-----BEGIN RSA PRIVATE KEY-----\n\xff\xfe".to_vec();
     junk.extend((0..2_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
