@@ -3,7 +3,6 @@
 //! (`docker-archive:FILE[:TAG]`).
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -12,7 +11,7 @@ use bosun_core::digest::VerifyingReader;
 use serde::Deserialize;
 
 use crate::layer::normalize_entry_path;
-use crate::layout::Files;
+use crate::layout::{Files, open_regular};
 use crate::manifest::{Descriptor, ImageConfig, Manifest};
 use crate::media;
 use crate::store::{Fetched, Store};
@@ -32,7 +31,7 @@ const MAX_MEMBERS: usize = 1_000_000;
 impl TarIndex {
     pub fn open(path: &Path) -> Result<TarIndex, OciError> {
         let what = path.display().to_string();
-        let f = File::open(path).map_err(|e| OciError::io(what.clone(), e))?;
+        let (f, _) = open_regular(path).map_err(|e| OciError::io(what.clone(), e))?;
         let mut archive = tar::Archive::new(f);
         let mut members = HashMap::new();
         let mut links = HashMap::new();
@@ -101,7 +100,7 @@ impl Files for TarIndex {
                 format!("{rel} is not in the archive"),
             )
         })?;
-        let mut f = File::open(&self.path)?;
+        let (mut f, _) = open_regular(&self.path)?;
         f.seek(SeekFrom::Start(offset))?;
         Ok((Box::new(f.take(size)), size))
     }

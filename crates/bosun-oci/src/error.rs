@@ -34,6 +34,12 @@ pub enum OciError {
         wanted: String,
         available: String,
     },
+    #[error("{image}: image is {is}, --platform {wanted} asked")]
+    PlatformMismatch {
+        image: String,
+        is: String,
+        wanted: String,
+    },
     #[error("registry {registry}: {message}")]
     Registry { registry: String, message: String },
 }

@@ -115,7 +115,11 @@ pub fn resolve(store: &dyn Store, platform: Option<&Platform>) -> Result<Resolve
             continue;
         }
         if media::is_manifest(&mt) {
-            return image_from_manifest(store, doc, mt);
+            let image = image_from_manifest(store, doc, mt)?;
+            if let Some(want) = platform {
+                check_platform(store, &image, want)?;
+            }
+            return Ok(image);
         }
         return Err(OciError::UnsupportedMediaType {
             what: format!("{} manifest {}", store.describe(), doc.digest),
@@ -208,6 +212,41 @@ fn pick<'a>(
         index: what.to_string(),
         wanted: want.to_string(),
         available,
+    })
+}
+
+/// An image reached without a choice by platform (a single manifest, or
+/// an index whose one entry names none) must still be the platform asked
+/// for: scanning another one silently would report on software that never
+/// runs there. The config says what the image is; one that does not say is
+/// taken as it is.
+fn check_platform(
+    store: &dyn Store,
+    image: &ResolvedImage,
+    want: &Platform,
+) -> Result<(), OciError> {
+    let cfg = &image.config;
+    if cfg.os.is_empty() || cfg.architecture.is_empty() {
+        return Ok(());
+    }
+    let have = crate::manifest::PlatformSpec {
+        architecture: cfg.architecture.clone(),
+        os: cfg.os.clone(),
+        variant: cfg.variant.clone(),
+        os_version: None,
+    };
+    if want.matches(&have) {
+        return Ok(());
+    }
+    let is = Platform {
+        os: have.os,
+        architecture: have.architecture,
+        variant: have.variant,
+    };
+    Err(OciError::PlatformMismatch {
+        image: store.describe(),
+        is: is.to_string(),
+        wanted: want.to_string(),
     })
 }
 

@@ -100,6 +100,8 @@ impl Registry {
             .timeout_connect(Some(options.timeouts.connect))
             .timeout_per_read(Some(options.timeouts.read))
             .timeout_recv_response(Some(options.timeouts.read))
+            // The overall deadline of a call, its body included.
+            .timeout_global((!options.timeout.is_zero()).then_some(options.timeout))
             // Blob GETs redirect to storage (S3, CDNs); ureq drops the
             // Authorization header when it follows them.
             .max_redirects(8)
@@ -231,7 +233,11 @@ impl Registry {
                 ),
             ));
         }
-        let reader = resp.into_body().into_reader();
+        let reader = Deadline {
+            inner: resp.into_body().into_reader(),
+            what: self.describe(&what),
+            timeout: self.options.timeout,
+        };
         Ok(Box::new(VerifyingReader::new(
             reader,
             desc.digest.clone(),
@@ -395,7 +401,12 @@ impl Registry {
             .into_reader()
             .take(limit + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| OciError::io(self.describe(what), e))?;
+            .map_err(|e| {
+                OciError::io(
+                    self.describe(what),
+                    deadline_error(e, "", self.options.timeout),
+                )
+            })?;
         if buf.len() as u64 > limit {
             return Err(OciError::TooLarge {
                 what: self.describe(what),
@@ -432,6 +443,11 @@ impl Registry {
                 "refusing plain HTTP to {url}: only HTTPS is allowed unless the registry is marked insecure"
             ),
             (None, ureq::Error::HostNotFound) => format!("cannot resolve the host of {}", call.url),
+            (None, ureq::Error::Timeout(ureq::Timeout::Global)) => format!(
+                "timed out after {} talking to {} (the deadline of each request; see --timeout)",
+                super::format_duration(self.options.timeout),
+                self.base
+            ),
             (None, ureq::Error::Timeout(t)) => format!("timed out ({t}) talking to {}", self.base),
             (None, other) => format!("cannot reach {}: {other}", self.base),
         };
@@ -684,6 +700,46 @@ fn token_get_url(realm: &str, service: Option<&str>, scope: &str) -> String {
 }
 
 /// About 0.25 s, 0.5 s, 1 s, ... capped at 8 s (with jitter).
+/// A response body whose reads fail with a message naming the deadline
+/// when the request's overall deadline passes.
+struct Deadline<R> {
+    inner: R,
+    what: String,
+    timeout: Duration,
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner
+            .read(buf)
+            .map_err(|e| deadline_error(e, &self.what, self.timeout))
+    }
+}
+
+/// `e`, or when it is ureq's overall deadline, an error saying so (the
+/// message of ureq's own is a bare "timeout: global").
+fn deadline_error(e: std::io::Error, what: &str, timeout: Duration) -> std::io::Error {
+    let is_global = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .is_some_and(|u| matches!(u, ureq::Error::Timeout(ureq::Timeout::Global)));
+    if !is_global {
+        return e;
+    }
+    let prefix = if what.is_empty() {
+        String::new()
+    } else {
+        format!("{what}: ")
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "{prefix}timed out after {} (the deadline of each request, body included; see --timeout)",
+            super::format_duration(timeout)
+        ),
+    )
+}
+
 fn backoff(attempt: u32) -> Duration {
     bosun_http::backoff(attempt, Duration::from_millis(250), Duration::from_secs(8))
 }
