@@ -256,13 +256,19 @@ pub fn walk<R: Read>(
     visit: impl FnMut(&Entry, &mut dyn Read) -> io::Result<()>,
     reject: impl FnMut(Rejected),
 ) -> Result<(), LayerError> {
-    let mut archive = tar::Archive::new(r);
+    let mut archive = tar::Archive::new(Tracked::new(r));
     let res = walk_entries(&mut archive, visit, reject);
-    let Err(e) = res else { return Ok(()) };
+    let Err(failure) = res else { return Ok(()) };
+    let mut rest = archive.into_inner();
+    let e = match failure {
+        Failure::Visit(e) => e,
+        Failure::Tar(e) if rest.failed => e,
+        // The tar crate's own messages quote the bytes they could not parse.
+        Failure::Tar(_) => rest.malformed("tar data"),
+    };
     // A broken tar may be a corrupted blob: read the rest of the stream
     // (what a digest check needs anyway) and report its failure, the
     // digest mismatch, rather than the tar error it caused.
-    let mut rest = archive.into_inner();
     let source = match io::copy(&mut rest, &mut io::sink()) {
         Ok(_) => e,
         Err(cause) => io::Error::new(
@@ -276,14 +282,63 @@ pub fn walk<R: Read>(
     })
 }
 
+/// Where a walk failed: in the tar stream (its bytes or the reader below),
+/// or in what the visitor did with an entry.
+enum Failure {
+    Tar(io::Error),
+    Visit(io::Error),
+}
+
+/// A reader that knows how far it got and whether it failed itself, so
+/// that a parser's error can be told from the stream's and reported by
+/// position, without the parser's quote of the bytes it choked on.
+pub(crate) struct Tracked<R> {
+    inner: R,
+    pos: u64,
+    pub(crate) failed: bool,
+}
+
+impl<R> Tracked<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Tracked {
+            inner,
+            pos: 0,
+            failed: false,
+        }
+    }
+
+    /// `what` could not be parsed: an error naming the position only.
+    pub(crate) fn malformed(&self, what: &str) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("malformed {what} before byte {}", self.pos),
+        )
+    }
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf).inspect_err(|_| self.failed = true)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: io::Seek> io::Seek for Tracked<R> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        self.pos = self.inner.seek(to).inspect_err(|_| self.failed = true)?;
+        Ok(self.pos)
+    }
+}
+
 fn walk_entries<R: Read>(
     archive: &mut tar::Archive<R>,
     mut visit: impl FnMut(&Entry, &mut dyn Read) -> io::Result<()>,
     mut reject: impl FnMut(Rejected),
-) -> io::Result<()> {
-    let entries = archive.entries()?;
+) -> Result<(), Failure> {
+    let entries = archive.entries().map_err(Failure::Tar)?;
     for (n, entry) in entries.enumerate() {
-        let mut entry = entry?;
+        let mut entry = entry.map_err(Failure::Tar)?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         if n >= MAX_ENTRIES {
             reject(Rejected {
@@ -322,7 +377,7 @@ fn walk_entries<R: Read>(
                 mode,
                 size: 0,
             };
-            visit(&e, &mut io::empty())?;
+            visit(&e, &mut io::empty()).map_err(Failure::Visit)?;
             continue;
         } else if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
             if hidden.is_empty() || hidden == "." || hidden == ".." {
@@ -339,7 +394,7 @@ fn walk_entries<R: Read>(
                 mode,
                 size: 0,
             };
-            visit(&e, &mut io::empty())?;
+            visit(&e, &mut io::empty()).map_err(Failure::Visit)?;
             continue;
         } else if et.is_file() || et == tar::EntryType::Continuous {
             EntryKind::File
@@ -376,7 +431,7 @@ fn walk_entries<R: Read>(
             mode,
             size,
         };
-        visit(&e, &mut entry)?;
+        visit(&e, &mut entry).map_err(Failure::Visit)?;
     }
     Ok(())
 }
@@ -593,6 +648,60 @@ mod tests {
             r.read_to_end(&mut out).unwrap();
             assert_eq!(out, t);
         }
+    }
+
+    #[test]
+    fn a_corrupted_blob_is_a_digest_mismatch_not_a_gzip_error() {
+        use bosun_core::Digest;
+        use bosun_core::digest::VerifyingReader;
+        use std::io::Write;
+        let big: Vec<u8> = (0..40_000u64)
+            .flat_map(|i| format!("line {i} {}\n", i * i % 9973).into_bytes())
+            .collect();
+        let t = tar_with(&[("data.bin", &big)]);
+        for zstd in [false, true] {
+            let blob = if zstd {
+                zstd::encode_all(&t[..], 1).unwrap()
+            } else {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(&t).unwrap();
+                gz.finish().unwrap()
+            };
+            let digest = Digest::sha256_of(&blob);
+            let mut bad = blob.clone();
+            let mid = bad.len() / 3;
+            bad[mid] ^= 0x5a;
+            let verifying = VerifyingReader::new(&bad[..], digest.clone(), Some(bad.len() as u64));
+            let (mut r, _) = decompress(verifying, Compression::Gzip).unwrap();
+            // As a scan does: walk, then read to the end for the digest.
+            let res = walk(
+                &mut r,
+                "flipped",
+                |_, r| io::copy(r, &mut io::sink()).map(|_| ()),
+                |_| {},
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                io::copy(&mut r, &mut io::sink())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+            let e = res.unwrap_err();
+            assert!(e.contains("digest mismatch"), "zstd={zstd}: {e}");
+            assert!(e.contains(&digest.to_string()), "zstd={zstd}: {e}");
+        }
+    }
+
+    #[test]
+    fn tar_errors_say_where_not_what() {
+        let mut t = tar_with(&[("etc/passwd", b"root:x:0:0")]);
+        // A checksum field of text: the tar crate quotes it, and the name.
+        t[148..156].copy_from_slice(b"root:x:0");
+        let e = walk(&t[..], "bad", |_, _| Ok(()), |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("root:x") && !e.contains("etc/passwd"), "{e}");
+        assert!(e.contains("malformed tar data before byte"), "{e}");
     }
 
     #[test]

@@ -313,3 +313,28 @@ fn skipped_entries_are_suspicious_unknowns() {
         "{kinds:#?}"
     );
 }
+
+#[test]
+fn a_corrupted_layer_is_a_digest_mismatch() {
+    for mt in [GZIP, ZSTD] {
+        let tmp = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let t = tar(&[Member("data.bin", &big, None)]);
+        let l = layer(mt, &t);
+        let d = Digest::sha256_of(&l.blob);
+        layout(tmp.path(), &[l], |_, _| {});
+        // One flipped byte in the middle of the stored blob: the inflater
+        // fails long before the end, where the digest is checked.
+        let p = tmp.path().join("blobs/sha256").join(d.hex());
+        let mut bytes = std::fs::read(&p).unwrap();
+        let mid = bytes.len() / 3;
+        bytes[mid] ^= 0x5a;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = run(tmp.path())
+            .err()
+            .unwrap_or_else(|| panic!("corrupted {mt} must fail"))
+            .to_string();
+        assert!(e.contains("digest mismatch"), "{mt}: {e}");
+        assert!(e.contains(d.hex()), "{mt}: names the layer: {e}");
+    }
+}
