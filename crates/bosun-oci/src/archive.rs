@@ -43,7 +43,6 @@ impl TarIndex {
                 None => break,
                 Some(Ok(entry)) => entry,
                 Some(Err(e)) => {
-                    drop(entries);
                     let tracked = archive.into_inner();
                     // The tar crate's messages quote the bytes it could not
                     // parse: for a file that is not a tar (`/etc/passwd`),

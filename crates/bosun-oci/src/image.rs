@@ -104,19 +104,23 @@ pub struct ResolvedImage {
 /// and the root is an index).
 pub fn resolve(store: &dyn Store, platform: Option<&Platform>) -> Result<ResolvedImage, OciError> {
     let mut doc = store.root()?;
+    // Whether an index entry's platform matched `platform`; if not, the
+    // image's config must.
+    let mut chosen_by_platform = false;
     // Indexes may nest (an index of indexes); bound the depth.
     for _ in 0..4 {
         let mt = media_type_of(store, &doc)?;
         if media::is_index(&mt) {
             let what = format!("{} index {}", store.describe(), doc.digest);
             let index: Index = parse_json(&what, &doc.bytes)?;
-            let child = pick(&what, &index, platform)?;
+            let (child, matched) = pick(&what, &index, platform)?;
+            chosen_by_platform |= matched;
             doc = store.manifest(child)?;
             continue;
         }
         if media::is_manifest(&mt) {
             let image = image_from_manifest(store, doc, mt)?;
-            if let Some(want) = platform {
+            if let Some(want) = platform.filter(|_| !chosen_by_platform) {
                 check_platform(store, &image, want)?;
             }
             return Ok(image);
@@ -164,11 +168,12 @@ fn media_type_of(store: &dyn Store, doc: &Fetched) -> Result<String, OciError> {
     }
 }
 
+/// The entry of `index` to follow, and whether its platform matched.
 fn pick<'a>(
     what: &str,
     index: &'a Index,
     platform: Option<&Platform>,
-) -> Result<&'a Descriptor, OciError> {
+) -> Result<(&'a Descriptor, bool), OciError> {
     let images: Vec<&Descriptor> = index
         .manifests
         .iter()
@@ -185,17 +190,17 @@ fn pick<'a>(
     }
     let without_platform = images.iter().all(|d| d.platform.is_none());
     if without_platform && images.len() == 1 {
-        return Ok(images[0]);
+        return Ok((images[0], false));
     }
     let want = platform.cloned().unwrap_or_else(Platform::host);
     if let Some(d) = images
         .iter()
         .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)))
     {
-        return Ok(d);
+        return Ok((d, true));
     }
     if platform.is_none() && images.len() == 1 {
-        return Ok(images[0]);
+        return Ok((images[0], false));
     }
     let available = images
         .iter()
@@ -216,7 +221,8 @@ fn pick<'a>(
 }
 
 /// An image reached without a choice by platform (a single manifest, or
-/// an index whose one entry names none) must still be the platform asked
+/// an index whose one entry names none; an index entry that names its
+/// platform is trusted, as runtimes trust it) must still be the platform asked
 /// for: scanning another one silently would report on software that never
 /// runs there. The config says what the image is; one that does not say is
 /// taken as it is.

@@ -52,9 +52,9 @@ pub fn decompress<'a>(
         Compression::None
     };
     let out: Box<dyn Read + Send + 'a> = match actual {
-        Compression::Gzip => Box::new(Inflating(Decoder::Gzip(
+        Compression::Gzip => Box::new(Inflating(Decoder::Gzip(Box::new(
             flate2::bufread::MultiGzDecoder::new(br),
-        ))),
+        )))),
         Compression::Zstd => Box::new(Inflating(Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(br)?,
         ))),
@@ -64,7 +64,8 @@ pub fn decompress<'a>(
 }
 
 enum Decoder<'a, R: BufRead> {
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    // Boxed: the gzip state is far larger than zstd's handle.
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'a, R>),
 }
 
@@ -437,6 +438,7 @@ fn walk_entries<R: Read>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -560,7 +562,10 @@ mod tests {
         walk(
             &t[..],
             "t",
-            |e, _| Ok(seen.push(e.clone())),
+            |e, _| {
+                seen.push(e.clone());
+                Ok(())
+            },
             |r| rejected.push(r),
         )
         .unwrap();
@@ -622,7 +627,16 @@ mod tests {
         };
         let mut visited = 0usize;
         let mut rejected = Vec::new();
-        walk(t, "big", |_, _| Ok(visited += 1), |r| rejected.push(r)).unwrap();
+        walk(
+            t,
+            "big",
+            |_, _| {
+                visited += 1;
+                Ok(())
+            },
+            |r| rejected.push(r),
+        )
+        .unwrap();
         assert_eq!(visited, MAX_ENTRIES);
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].kind, RejectKind::Incomplete);

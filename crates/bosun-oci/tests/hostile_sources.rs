@@ -70,10 +70,7 @@ fn a_fifo_named_as_a_blob_is_refused() {
     let dir = tmp.path().to_path_buf();
     let e = within(Duration::from_secs(20), move || {
         let store = LayoutStore::open_dir(&dir, Selector::Default).unwrap();
-        resolve(&store, None)
-            .err()
-            .expect("a FIFO index")
-            .to_string()
+        resolve(&store, None).expect_err("a FIFO index").to_string()
     });
     assert!(e.contains("FIFO") && e.contains("index.json"), "{e}");
 }
@@ -117,7 +114,7 @@ fn a_platform_the_image_is_not_is_an_error() {
         amd64_layout(tmp.path(), index_of_one);
         let store = LayoutStore::open_dir(tmp.path(), Selector::Default).unwrap();
         let arm: Platform = "linux/arm64".parse().unwrap();
-        let e = resolve(&store, Some(&arm)).err().expect("arm64 asked");
+        let e = resolve(&store, Some(&arm)).expect_err("arm64 asked");
         assert!(matches!(e, OciError::PlatformMismatch { .. }), "{e}");
         let e = e.to_string();
         assert!(
@@ -218,8 +215,7 @@ fn a_registry_trickling_a_blob_hits_the_deadline() {
         let reg = Registry::new(&host, &trickle_options(Duration::from_secs(2))).unwrap();
         let mut r = reg.blob("team/app", &desc).unwrap();
         r.read_to_end(&mut Vec::new())
-            .err()
-            .expect("too slow")
+            .expect_err("too slow")
             .to_string()
     });
     assert!(e.contains("timed out after 2s"), "{e}");
@@ -243,8 +239,7 @@ fn a_registry_trickling_headers_hits_the_deadline() {
     let e = within(Duration::from_secs(30), move || {
         let reg = Registry::new(&host, &trickle_options(Duration::from_secs(2))).unwrap();
         reg.manifest("team/app", "1.0", None, None)
-            .err()
-            .expect("too slow")
+            .expect_err("too slow")
             .to_string()
     });
     assert!(e.contains("timed out after 2s"), "{e}");

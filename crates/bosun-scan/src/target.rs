@@ -216,6 +216,7 @@ impl fmt::Display for Target {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
