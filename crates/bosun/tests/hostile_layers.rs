@@ -2,6 +2,8 @@
 //! line: a layer that hides its package database behind `..` still gets
 //! its vulnerabilities reported, and its escape is an issue of its own.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 
