@@ -20,6 +20,7 @@ use bosun_http::{retry_after, retryable, tls_error};
 use super::RegistryOptions;
 use super::auth::{CachedToken, Challenge, TokenResponse, parse_challenges, query_escape};
 use super::credentials::{self, Credential, Found};
+use super::deadline::{Deadline, deadline_error};
 use crate::manifest::Descriptor;
 use crate::media::MANIFEST_ACCEPT;
 use crate::store::verify;
@@ -700,46 +701,6 @@ fn token_get_url(realm: &str, service: Option<&str>, scope: &str) -> String {
 }
 
 /// About 0.25 s, 0.5 s, 1 s, ... capped at 8 s (with jitter).
-/// A response body whose reads fail with a message naming the deadline
-/// when the request's overall deadline passes.
-struct Deadline<R> {
-    inner: R,
-    what: String,
-    timeout: Duration,
-}
-
-impl<R: Read> Read for Deadline<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner
-            .read(buf)
-            .map_err(|e| deadline_error(e, &self.what, self.timeout))
-    }
-}
-
-/// `e`, or when it is ureq's overall deadline, an error saying so (the
-/// message of ureq's own is a bare "timeout: global").
-fn deadline_error(e: std::io::Error, what: &str, timeout: Duration) -> std::io::Error {
-    let is_global = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
-        .is_some_and(|u| matches!(u, ureq::Error::Timeout(ureq::Timeout::Global)));
-    if !is_global {
-        return e;
-    }
-    let prefix = if what.is_empty() {
-        String::new()
-    } else {
-        format!("{what}: ")
-    };
-    std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        format!(
-            "{prefix}timed out after {} (the deadline of each request, body included; see --timeout)",
-            super::format_duration(timeout)
-        ),
-    )
-}
-
 fn backoff(attempt: u32) -> Duration {
     bosun_http::backoff(attempt, Duration::from_millis(250), Duration::from_secs(8))
 }

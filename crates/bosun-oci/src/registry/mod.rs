@@ -8,6 +8,7 @@
 mod auth;
 mod client;
 mod credentials;
+mod deadline;
 mod push;
 mod referrers;
 
