@@ -48,13 +48,16 @@ pub fn tls_config(ca_files: &[&Path]) -> Result<TlsConfig, String> {
         .build())
 }
 
-/// Connection trouble is worth another attempt; TLS failures are not.
+/// Connection trouble is worth another attempt; TLS failures are not, nor
+/// is the overall deadline of a request (another attempt would get a new
+/// one, and a server trickling bytes would hold the client for each).
 pub fn retryable(e: &ureq::Error) -> bool {
     !is_tls(e)
-        && matches!(
-            e,
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)
-        )
+        && match e {
+            ureq::Error::Timeout(t) => *t != ureq::Timeout::Global,
+            ureq::Error::Io(_) | ureq::Error::ConnectionFailed => true,
+            _ => false,
+        }
 }
 
 /// Whether the TLS handshake or session failed.
@@ -141,6 +144,13 @@ mod tests {
             let w = backoff(attempt, first, cap);
             assert!(w >= nominal / 2 && w <= nominal * 3 / 2, "{attempt}: {w:?}");
         }
+    }
+
+    #[test]
+    fn the_overall_deadline_is_not_retried() {
+        assert!(!retryable(&ureq::Error::Timeout(ureq::Timeout::Global)));
+        assert!(retryable(&ureq::Error::Timeout(ureq::Timeout::Connect)));
+        assert!(retryable(&ureq::Error::ConnectionFailed));
     }
 
     #[test]

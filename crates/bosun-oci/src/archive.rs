@@ -3,7 +3,6 @@
 //! (`docker-archive:FILE[:TAG]`).
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -11,8 +10,8 @@ use bosun_core::Digest;
 use bosun_core::digest::VerifyingReader;
 use serde::Deserialize;
 
-use crate::layer::normalize_entry_path;
-use crate::layout::Files;
+use crate::layer::{Tracked, normalize_entry_path};
+use crate::layout::{Files, open_regular};
 use crate::manifest::{Descriptor, ImageConfig, Manifest};
 use crate::media;
 use crate::store::{Fetched, Store};
@@ -32,15 +31,30 @@ const MAX_MEMBERS: usize = 1_000_000;
 impl TarIndex {
     pub fn open(path: &Path) -> Result<TarIndex, OciError> {
         let what = path.display().to_string();
-        let f = File::open(path).map_err(|e| OciError::io(what.clone(), e))?;
-        let mut archive = tar::Archive::new(f);
+        let (f, _) = open_regular(path).map_err(|e| OciError::io(what.clone(), e))?;
+        let mut archive = tar::Archive::new(Tracked::new(f));
         let mut members = HashMap::new();
         let mut links = HashMap::new();
-        let entries = archive
+        let mut entries = archive
             .entries_with_seek()
             .map_err(|e| OciError::io(what.clone(), e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| OciError::io(format!("{what}: tar header"), e))?;
+        loop {
+            let entry = match entries.next() {
+                None => break,
+                Some(Ok(entry)) => entry,
+                Some(Err(e)) => {
+                    let tracked = archive.into_inner();
+                    // The tar crate's messages quote the bytes it could not
+                    // parse: for a file that is not a tar (`/etc/passwd`),
+                    // its content. Say where, never what.
+                    let e = if tracked.failed {
+                        e
+                    } else {
+                        tracked.malformed("tar header (not a tar archive?)")
+                    };
+                    return Err(OciError::io(what, e));
+                }
+            };
             if members.len() + links.len() > MAX_MEMBERS {
                 return Err(OciError::invalid(what, "more than a million tar members"));
             }
@@ -101,7 +115,7 @@ impl Files for TarIndex {
                 format!("{rel} is not in the archive"),
             )
         })?;
-        let mut f = File::open(&self.path)?;
+        let (mut f, _) = open_regular(&self.path)?;
         f.seek(SeekFrom::Start(offset))?;
         Ok((Box::new(f.take(size)), size))
     }

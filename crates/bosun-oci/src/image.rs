@@ -104,18 +104,26 @@ pub struct ResolvedImage {
 /// and the root is an index).
 pub fn resolve(store: &dyn Store, platform: Option<&Platform>) -> Result<ResolvedImage, OciError> {
     let mut doc = store.root()?;
+    // Whether an index entry's platform matched `platform`; if not, the
+    // image's config must.
+    let mut chosen_by_platform = false;
     // Indexes may nest (an index of indexes); bound the depth.
     for _ in 0..4 {
         let mt = media_type_of(store, &doc)?;
         if media::is_index(&mt) {
             let what = format!("{} index {}", store.describe(), doc.digest);
             let index: Index = parse_json(&what, &doc.bytes)?;
-            let child = pick(&what, &index, platform)?;
+            let (child, matched) = pick(&what, &index, platform)?;
+            chosen_by_platform |= matched;
             doc = store.manifest(child)?;
             continue;
         }
         if media::is_manifest(&mt) {
-            return image_from_manifest(store, doc, mt);
+            let image = image_from_manifest(store, doc, mt)?;
+            if let Some(want) = platform.filter(|_| !chosen_by_platform) {
+                check_platform(store, &image, want)?;
+            }
+            return Ok(image);
         }
         return Err(OciError::UnsupportedMediaType {
             what: format!("{} manifest {}", store.describe(), doc.digest),
@@ -160,11 +168,12 @@ fn media_type_of(store: &dyn Store, doc: &Fetched) -> Result<String, OciError> {
     }
 }
 
+/// The entry of `index` to follow, and whether its platform matched.
 fn pick<'a>(
     what: &str,
     index: &'a Index,
     platform: Option<&Platform>,
-) -> Result<&'a Descriptor, OciError> {
+) -> Result<(&'a Descriptor, bool), OciError> {
     let images: Vec<&Descriptor> = index
         .manifests
         .iter()
@@ -181,17 +190,17 @@ fn pick<'a>(
     }
     let without_platform = images.iter().all(|d| d.platform.is_none());
     if without_platform && images.len() == 1 {
-        return Ok(images[0]);
+        return Ok((images[0], false));
     }
     let want = platform.cloned().unwrap_or_else(Platform::host);
     if let Some(d) = images
         .iter()
         .find(|d| d.platform.as_ref().is_some_and(|p| want.matches(p)))
     {
-        return Ok(d);
+        return Ok((d, true));
     }
     if platform.is_none() && images.len() == 1 {
-        return Ok(images[0]);
+        return Ok((images[0], false));
     }
     let available = images
         .iter()
@@ -208,6 +217,42 @@ fn pick<'a>(
         index: what.to_string(),
         wanted: want.to_string(),
         available,
+    })
+}
+
+/// An image reached without a choice by platform (a single manifest, or
+/// an index whose one entry names none; an index entry that names its
+/// platform is trusted, as runtimes trust it) must still be the platform asked
+/// for: scanning another one silently would report on software that never
+/// runs there. The config says what the image is; one that does not say is
+/// taken as it is.
+fn check_platform(
+    store: &dyn Store,
+    image: &ResolvedImage,
+    want: &Platform,
+) -> Result<(), OciError> {
+    let cfg = &image.config;
+    if cfg.os.is_empty() || cfg.architecture.is_empty() {
+        return Ok(());
+    }
+    let have = crate::manifest::PlatformSpec {
+        architecture: cfg.architecture.clone(),
+        os: cfg.os.clone(),
+        variant: cfg.variant.clone(),
+        os_version: None,
+    };
+    if want.matches(&have) {
+        return Ok(());
+    }
+    let is = Platform {
+        os: have.os,
+        architecture: have.architecture,
+        variant: have.variant,
+    };
+    Err(OciError::PlatformMismatch {
+        image: store.describe(),
+        is: is.to_string(),
+        wanted: want.to_string(),
     })
 }
 

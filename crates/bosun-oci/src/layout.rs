@@ -28,16 +28,59 @@ impl Files for DirFiles {
         self.0.display().to_string()
     }
     fn open(&self, rel: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
-        let f = File::open(self.0.join(rel))?;
-        let meta = f.metadata()?;
-        if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{rel} is not a regular file"),
-            ));
-        }
-        Ok((Box::new(f), meta.len()))
+        let (f, size) = open_regular(&self.0.join(rel))?;
+        Ok((Box::new(f), size))
     }
+}
+
+/// Open `path` for reading only if it is a regular file (symlinks
+/// followed), with its size. Anything else is refused with an
+/// `InvalidInput` error saying what it is: a FIFO would block the open (and
+/// then every read) forever, a device would stream without end. The open
+/// itself does not block (`O_NONBLOCK`), so a FIFO swapped in after the
+/// check is still refused by the check on the opened file.
+pub(crate) fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+    let not_regular = |meta: &std::fs::Metadata| {
+        let ft = meta.file_type();
+        let what = if ft.is_dir() {
+            "a directory"
+        } else if is_fifo(&ft) {
+            "a FIFO"
+        } else {
+            "a device, socket or other special file"
+        };
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("is {what}, not a regular file"),
+        )
+    };
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = opts.open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok((f, meta.len()))
+}
+
+#[cfg(unix)]
+fn is_fifo(ft: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(ft)
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
 }
 
 /// Which image of the layout to use.

@@ -15,8 +15,8 @@ use bosun_core::Digest;
 use crate::analyze::LayerAnalysis;
 
 /// Bump with any change to [`LayerAnalysis`]: it is part of the key too.
-const FORMAT: u32 = 4;
-const MAGIC: &[u8] = b"bosun-layer-cache\x00v4\n";
+const FORMAT: u32 = 5;
+const MAGIC: &[u8] = b"bosun-layer-cache\x00v5\n";
 
 pub struct LayerCache {
     dir: PathBuf,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bosun_catalog::{Facts, FileIndex, FileRecord};
 use bosun_core::Unknown;
 use bosun_oci::ResolvedImage;
-use bosun_oci::layer::EntryKind;
+use bosun_oci::layer::{EntryKind, RejectKind};
 use bosun_oci::tree::FileTree;
 
 use crate::analyze::LayerAnalysis;
@@ -13,7 +13,8 @@ use crate::secrets::{self, SecretFinding};
 
 /// Apply the layers in order and keep the facts of the files that survive,
 /// each with the diff_id of the layer that last wrote it. Entries a layer
-/// walk refused come back as unknowns.
+/// walk reported (skipped or placed elsewhere than their names say: suspicious;
+/// where a limit stopped it: incomplete) come back as unknowns.
 pub fn merge(image: &ResolvedImage, analyses: Vec<LayerAnalysis>) -> (FileIndex, Vec<Unknown>) {
     let (index, unknowns, _) = merge_with_secrets(image, analyses);
     (index, unknowns)
@@ -44,7 +45,10 @@ pub fn merge_with_secrets(
                 layer: image.layers.get(i).map(|l| l.diff_id.clone()),
                 cataloger: "layer-walker".into(),
                 message: r.reason.clone(),
-                kind: bosun_core::UnknownKind::Suspicious,
+                kind: match r.kind {
+                    RejectKind::Suspicious => bosun_core::UnknownKind::Suspicious,
+                    RejectKind::Incomplete => bosun_core::UnknownKind::Incomplete,
+                },
             });
         }
     }

@@ -50,6 +50,15 @@ fn split_path_selector(input: &str, s: &str) -> Result<(PathBuf, Selector), Scan
     }
 }
 
+/// A plain argument spelt as a path (`./x`, `../x`, `/x`, `~/x`, `.`):
+/// no image reference starts so.
+fn looks_local(input: &str) -> bool {
+    matches!(input, "." | ".." | "~")
+        || ["./", "../", "/", "~/"]
+            .iter()
+            .any(|prefix| input.starts_with(prefix))
+}
+
 impl Target {
     pub fn parse(input: &str) -> Result<Target, ScanError> {
         if input.is_empty() {
@@ -121,6 +130,17 @@ impl Target {
                     "a tar file with neither manifest.json nor oci-layout",
                 ))
             };
+        }
+        if looks_local(input) {
+            // Never a registry lookup of host `.` or `~`: the user meant a path.
+            let message = match std::fs::metadata(p) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!("no such file or directory: {input}")
+                }
+                Err(e) => format!("cannot read {input}: {e}"),
+                Ok(_) => format!("{input} is neither a directory nor a regular file"),
+            };
+            return Err(err(input, message));
         }
         input
             .parse::<Reference>()
@@ -196,6 +216,7 @@ impl fmt::Display for Target {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -220,5 +241,27 @@ mod tests {
         assert!(Target::parse("oci:/x@sha256:nothex").is_err());
         assert!(Target::parse("").is_err());
         assert!(Target::parse("Not A Reference!").is_err());
+    }
+
+    #[test]
+    fn missing_local_paths_are_no_such_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let abs = tmp.path().join("missing").display().to_string();
+        for input in [
+            "./no-such-image",
+            "../no-such-image",
+            abs.as_str(),
+            "~/no-such-image",
+        ] {
+            let e = Target::parse(input).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("no such file or directory: {input}")),
+                "{input}: {e}"
+            );
+            assert!(!e.contains("reference"), "{input}: {e}");
+        }
+        // Not a directory, not a file: a device.
+        let e = Target::parse("/dev/null").unwrap_err().to_string();
+        assert!(e.contains("neither a directory nor a regular file"), "{e}");
     }
 }

@@ -1,6 +1,8 @@
 //! Hostile and broken images: each gives a clear error naming what and
 //! where (or a recorded unknown while the rest carries on), never a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use bosun_core::Digest;
@@ -205,4 +207,136 @@ fn whiteouts_hide_lower_layers() {
     let s = run(tmp.path()).unwrap();
     assert!(s.catalog.packages.is_empty(), "{:?}", s.catalog.packages);
     assert!(s.catalog.distro.is_none());
+}
+
+/// A dpkg database holding one package, written by dpkg itself: the
+/// `status` file's bytes.
+fn real_dpkg_status(name: &str) -> Vec<u8> {
+    let root = tempfile::tempdir().unwrap();
+    bosun_testutil::dpkg::install(root.path(), name, &[("/usr/share/doc/x/README", b"x")]);
+    std::fs::read(root.path().join("var/lib/dpkg/status")).unwrap()
+}
+
+const AWS_CREDENTIALS: &[u8] = b"[default]\naws_access_key_id = AKIAZ7Q3XJ5MEXW2TQ4N\naws_secret_access_key = 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\n";
+
+#[test]
+fn entries_climbing_out_are_scanned_where_the_runtime_puts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status = real_dpkg_status("openssl");
+    let t = tar(&[
+        Member("etc/os-release", OS_RELEASE, None),
+        // containerd unpacks these at /var/lib/dpkg/status and
+        // /root/.aws/credentials: `..` stops at the root.
+        Member("../var/lib/dpkg/status", &status, None),
+        Member("a/../../root/.aws/credentials", AWS_CREDENTIALS, None),
+        Member("/etc/hostname", b"box\n", None),
+    ]);
+    layout(tmp.path(), &[layer(GZIP, &t)], |_, _| {});
+    let opts = ScanOptions {
+        secrets: true,
+        ..ScanOptions::default()
+    };
+    let s = run_with(tmp.path(), &opts).unwrap();
+
+    let pkg = s
+        .catalog
+        .packages
+        .iter()
+        .find(|p| p.name == "openssl")
+        .unwrap_or_else(|| panic!("openssl not catalogued: {:?}", s.catalog.packages));
+    assert!(
+        pkg.locations
+            .iter()
+            .any(|l| l.path == "/var/lib/dpkg/status"),
+        "{:?}",
+        pkg.locations
+    );
+    assert!(
+        s.secrets.iter().any(|f| f.path == "/root/.aws/credentials"),
+        "secret not found where the runtime puts it: {:#?}",
+        s.secrets
+    );
+    for (raw, placed) in [
+        ("../var/lib/dpkg/status", "/var/lib/dpkg/status"),
+        ("a/../../root/.aws/credentials", "/root/.aws/credentials"),
+        ("/etc/hostname", "/etc/hostname"),
+    ] {
+        let u = s
+            .catalog
+            .unknowns
+            .iter()
+            .find(|u| u.path == raw)
+            .unwrap_or_else(|| panic!("{raw} not reported: {:#?}", s.catalog.unknowns));
+        assert_eq!(u.kind, bosun_core::UnknownKind::Suspicious, "{u:?}");
+        assert_eq!(u.cataloger, "layer-walker");
+        assert!(u.message.contains(&format!("placed at {placed}")), "{u:?}");
+        assert!(u.layer.is_some(), "{u:?}");
+    }
+}
+
+#[test]
+fn skipped_entries_are_suspicious_unknowns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = format!("{}/x", "d/".repeat(2100));
+    let t = tar(&[
+        Member("etc/os-release", OS_RELEASE, None),
+        Member("usr/.wh.", b"", None),
+    ]);
+    // A GNU long name carries the overlong path.
+    let mut b = tar::Builder::new(t[..t.len() - 1024].to_vec());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(1);
+    h.set_mode(0o644);
+    b.append_data(&mut h, &long, &b"x"[..]).unwrap();
+    let t = b.into_inner().unwrap();
+    layout(tmp.path(), &[layer(GZIP, &t)], |_, _| {});
+    let s = run(tmp.path()).unwrap();
+    let kinds: Vec<_> = s
+        .catalog
+        .unknowns
+        .iter()
+        .filter(|u| u.cataloger == "layer-walker")
+        .map(|u| (u.kind, u.message.clone()))
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:#?}");
+    assert!(
+        kinds
+            .iter()
+            .all(|(k, _)| *k == bosun_core::UnknownKind::Suspicious),
+        "{kinds:#?}"
+    );
+    assert!(
+        kinds.iter().any(|(_, m)| m.contains("whiteout")),
+        "{kinds:#?}"
+    );
+    assert!(
+        kinds.iter().any(|(_, m)| m.contains("longer than")),
+        "{kinds:#?}"
+    );
+}
+
+#[test]
+fn a_corrupted_layer_is_a_digest_mismatch() {
+    for mt in [GZIP, ZSTD] {
+        let tmp = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..400_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let t = tar(&[Member("data.bin", &big, None)]);
+        let l = layer(mt, &t);
+        let d = Digest::sha256_of(&l.blob);
+        layout(tmp.path(), &[l], |_, _| {});
+        // One flipped byte in the middle of the stored blob: the inflater
+        // fails long before the end, where the digest is checked.
+        let p = tmp.path().join("blobs/sha256").join(d.hex());
+        let mut bytes = std::fs::read(&p).unwrap();
+        let mid = bytes.len() / 3;
+        bytes[mid] ^= 0x5a;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = run(tmp.path())
+            .err()
+            .unwrap_or_else(|| panic!("corrupted {mt} must fail"))
+            .to_string();
+        assert!(e.contains("digest mismatch"), "{mt}: {e}");
+        assert!(e.contains(d.hex()), "{mt}: names the layer: {e}");
+    }
 }

@@ -103,3 +103,21 @@ pub fn layout_of_tree(dir: &Path, root: &Path) {
     let raw = b.into_inner().unwrap();
     layout(dir, &[layer(GZIP, &raw)], |_, _| {});
 }
+
+/// A tar of regular files `(name, content)` with the names written exactly
+/// as given, `..` and leading `/` included, the way a hostile tool writes
+/// them (`tar::Header::set_path` refuses such names, as honest tools do).
+/// Names up to 100 bytes.
+pub fn raw_tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}

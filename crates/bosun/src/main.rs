@@ -126,6 +126,10 @@ pub(crate) struct ImageArgs {
     /// Docker config file with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json].
     #[arg(long, value_name = "FILE")]
     docker_config: Option<PathBuf>,
+    /// Deadline for each registry request, its body included (a whole
+    /// layer blob): 300s, 5m, 1h; 0 for none.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = bosun_oci::registry::parse_timeout)]
+    timeout: std::time::Duration,
 }
 
 fn main() -> ExitCode {
@@ -195,6 +199,7 @@ pub(crate) fn scan_options(
         insecure: a.insecure,
         ca_certs: a.ca_certs.clone(),
         docker_config: a.docker_config.clone(),
+        timeout: a.timeout,
         ..Default::default()
     };
     Ok(bosun_scan::ScanOptions {

@@ -20,6 +20,7 @@ use bosun_http::{retry_after, retryable, tls_error};
 use super::RegistryOptions;
 use super::auth::{CachedToken, Challenge, TokenResponse, parse_challenges, query_escape};
 use super::credentials::{self, Credential, Found};
+use super::deadline::{Deadline, deadline_error};
 use crate::manifest::Descriptor;
 use crate::media::MANIFEST_ACCEPT;
 use crate::store::verify;
@@ -100,6 +101,8 @@ impl Registry {
             .timeout_connect(Some(options.timeouts.connect))
             .timeout_per_read(Some(options.timeouts.read))
             .timeout_recv_response(Some(options.timeouts.read))
+            // The overall deadline of a call, its body included.
+            .timeout_global((!options.timeout.is_zero()).then_some(options.timeout))
             // Blob GETs redirect to storage (S3, CDNs); ureq drops the
             // Authorization header when it follows them.
             .max_redirects(8)
@@ -231,7 +234,11 @@ impl Registry {
                 ),
             ));
         }
-        let reader = resp.into_body().into_reader();
+        let reader = Deadline {
+            inner: resp.into_body().into_reader(),
+            what: self.describe(&what),
+            timeout: self.options.timeout,
+        };
         Ok(Box::new(VerifyingReader::new(
             reader,
             desc.digest.clone(),
@@ -395,7 +402,12 @@ impl Registry {
             .into_reader()
             .take(limit + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| OciError::io(self.describe(what), e))?;
+            .map_err(|e| {
+                OciError::io(
+                    self.describe(what),
+                    deadline_error(e, "", self.options.timeout),
+                )
+            })?;
         if buf.len() as u64 > limit {
             return Err(OciError::TooLarge {
                 what: self.describe(what),
@@ -432,6 +444,11 @@ impl Registry {
                 "refusing plain HTTP to {url}: only HTTPS is allowed unless the registry is marked insecure"
             ),
             (None, ureq::Error::HostNotFound) => format!("cannot resolve the host of {}", call.url),
+            (None, ureq::Error::Timeout(ureq::Timeout::Global)) => format!(
+                "timed out after {} talking to {} (the deadline of each request; see --timeout)",
+                super::format_duration(self.options.timeout),
+                self.base
+            ),
             (None, ureq::Error::Timeout(t)) => format!("timed out ({t}) talking to {}", self.base),
             (None, other) => format!("cannot reach {}: {other}", self.base),
         };

@@ -8,6 +8,7 @@
 mod auth;
 mod client;
 mod credentials;
+mod deadline;
 mod push;
 mod referrers;
 
@@ -25,6 +26,48 @@ pub use credentials::{Credential, DOCKER_HUB_KEY};
 use crate::manifest::Descriptor;
 use crate::{Fetched, OciError, Store};
 
+/// [`RegistryOptions::timeout`] unless set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A duration as `--timeout` takes it: a whole number with a unit, `s`, `m`
+/// or `h` (`300s`, `5m`, `1h`), or `0` for none. Hand-written: three units
+/// do not justify a dependency.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let bad = || {
+        format!(
+            "{s:?} is not a duration: use a number with s, m or h (300s, 5m, 1h), or 0 for none"
+        )
+    };
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    Ok(Duration::from_secs(secs))
+}
+
+/// `5m`, `90s`, `1.5s`: a deadline as messages give it.
+pub(crate) fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() != 0 {
+        format!("{}s", d.as_secs_f64())
+    } else if secs.is_multiple_of(3600) && secs > 0 {
+        format!("{}h", secs / 3600)
+    } else if secs.is_multiple_of(60) && secs > 0 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 /// How to reach registries.
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
@@ -37,6 +80,11 @@ pub struct RegistryOptions {
     pub docker_config: Option<PathBuf>,
     pub user_agent: String,
     pub timeouts: Timeouts,
+    /// Deadline for each request, its body included (a manifest, a token, a
+    /// whole layer blob): a registry trickling bytes cannot hang a pull,
+    /// which the per-read timeout alone allows. `Duration::ZERO`: none.
+    /// Default 5 minutes, as Trivy's `--timeout`.
+    pub timeout: Duration,
     /// Extra attempts after a 429, a 5xx or a connection error.
     pub retries: u32,
     /// The longest wait a `Retry-After` can ask for.
@@ -69,6 +117,7 @@ impl Default for RegistryOptions {
             docker_config: None,
             user_agent: concat!("bosun/", env!("CARGO_PKG_VERSION")).to_string(),
             timeouts: Timeouts::default(),
+            timeout: DEFAULT_TIMEOUT,
             retries: 3,
             max_retry_wait: Duration::from_secs(30),
         }
@@ -137,5 +186,25 @@ impl Store for RegistryStore {
 
     fn tags(&self) -> Vec<String> {
         self.reference.tag.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_as_trivy_writes_them() {
+        assert_eq!(parse_timeout("300s").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_timeout("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_timeout("0").unwrap(), Duration::ZERO);
+        for bad in ["", "5", "m", "-1s", "1.5m", "5d", "99999999999999999999h"] {
+            let e = parse_timeout(bad).unwrap_err();
+            assert!(e.contains("not a duration"), "{bad}: {e}");
+        }
+        assert_eq!(format_duration(Duration::from_secs(300)), "5m");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
     }
 }
