@@ -15,6 +15,7 @@ pub mod output;
 pub mod rules;
 pub mod settings;
 mod walk;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 

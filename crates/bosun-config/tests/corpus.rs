@@ -340,7 +340,7 @@ fn bad_input_is_skipped_with_a_reason_and_the_rest_is_checked() {
         reason("junk.yaml")
     );
     assert!(
-        reason("alias-bomb.yaml").contains("repetition limit"),
+        reason("alias-bomb.yaml").contains("alias bomb"),
         "{}",
         reason("alias-bomb.yaml")
     );
@@ -350,7 +350,7 @@ fn bad_input_is_skipped_with_a_reason_and_the_rest_is_checked() {
         reason("deep.json")
     );
     assert!(
-        reason("deep.yaml").contains("recursion limit"),
+        reason("deep.yaml").contains("deeper than 100"),
         "{}",
         reason("deep.yaml")
     );

@@ -31,6 +31,13 @@ pub struct Document {
 pub fn load(text: &str, file: &str) -> Result<Vec<Document>, String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let nodes = crate::yaml::json_nodes(text);
+        if nodes > crate::yaml::MAX_NODES {
+            return Err(format!(
+                "more than {} JSON values in the file",
+                crate::yaml::MAX_NODES
+            ));
+        }
         let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         return Ok(vec![Document {
             file: file.to_string(),
@@ -40,22 +47,23 @@ pub fn load(text: &str, file: &str) -> Result<Vec<Document>, String> {
         }]);
     }
     let mut docs = Vec::new();
+    let mut budget = crate::yaml::MAX_NODES;
     for (n, (line, chunk)) in split_documents(text).into_iter().enumerate() {
         if docs.len() >= MAX_DOCUMENTS {
             return Err(format!("more than {MAX_DOCUMENTS} documents"));
         }
-        let value: Value = match serde_norway::from_str(&chunk) {
-            Ok(v) => v,
+        let value = match crate::yaml::parse_document(&chunk, &mut budget) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
             Err(e) => {
                 return Err(format!(
-                    "invalid YAML in document {} (starting at line {line}): {e}",
-                    n + 1
+                    "line {}: invalid YAML in document {}: {}",
+                    line + e.line - 1,
+                    n + 1,
+                    e.message
                 ));
             }
         };
-        if value.is_null() {
-            continue;
-        }
         docs.push(Document {
             file: file.to_string(),
             line,
@@ -672,7 +680,8 @@ mod tests {
         assert!(load(&deep, "deep.json").is_err());
         let deep_yaml = format!("a: {}1{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(load(&deep_yaml, "deep.yaml").is_err());
-        assert!(load("a: [1\n", "bad.yaml").unwrap_err().contains("line 1"));
+        let e = load("a: [1\n", "bad.yaml").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
         assert!(load("{\"a\": ", "bad.json").is_err());
     }
 }

@@ -1,0 +1,102 @@
+//! Hostile manifests: each is refused with a reason that names the limit
+//! and the line, and the other files are still checked. (How long they
+//! take at 16 MiB is measured by bench/config_hostile.py, not here.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use bosun_config::{Report, Settings, check_paths};
+
+fn run(files: &[(&str, String)]) -> (tempfile::TempDir, Report) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for (name, text) in files {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        paths.push(p);
+    }
+    let report = check_paths(&paths, &Settings::default()).unwrap();
+    (dir, report)
+}
+
+fn reason<'a>(report: &'a Report, name: &str) -> &'a str {
+    report
+        .skipped
+        .iter()
+        .find(|s| s.file.ends_with(name))
+        .map(|s| s.reason.as_str())
+        .unwrap_or_else(|| panic!("{name} not skipped: {:?}", report.skipped))
+}
+
+#[test]
+fn deep_wide_and_aliased_yaml_is_refused_naming_the_line() {
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n";
+    let files = [
+        // 100k nested flow sequences (23 s in libyaml, quadratic).
+        (
+            "flow-seq.yaml",
+            format!("{head}  x: {}\n", "[".repeat(100_000)),
+        ),
+        // Nested flow mappings.
+        (
+            "flow-map.yaml",
+            format!("{head}  x: {}\n", "{a: ".repeat(100_000)),
+        ),
+        // Closed nesting: well-formed, still too deep.
+        (
+            "closed.yaml",
+            format!("{head}  x: {}1{}\n", "[".repeat(5000), "]".repeat(5000)),
+        ),
+        // Block sequences nested on one line.
+        (
+            "seq-inline.yaml",
+            format!("{head}  x:\n    {}x\n", "- ".repeat(100_000)),
+        ),
+        // Deep block indentation.
+        (
+            "block.yaml",
+            (0..2000)
+                .map(|i| format!("{}a:\n", " ".repeat(i)))
+                .collect(),
+        ),
+        // One anchored list named by many aliases: few jumps, huge expansion.
+        (
+            "wide-alias.yaml",
+            format!(
+                "a: &a [{}]\nb: [{}]\n",
+                vec!["1"; 100_000].join(","),
+                vec!["*a"; 100].join(",")
+            ),
+        ),
+        // A flat JSON array of more values than the node limit.
+        (
+            "flat.json",
+            format!("[{}1]", "1,".repeat(bosun_config::yaml::MAX_NODES)),
+        ),
+        (
+            "ok.yaml",
+            format!("{head}  x: {}1{}\n", "[".repeat(50), "]".repeat(50)),
+        ),
+    ];
+    let (_dir, report) = run(&files);
+    for (name, line) in [
+        ("flow-seq.yaml", 5),
+        ("flow-map.yaml", 5),
+        ("closed.yaml", 5),
+        ("seq-inline.yaml", 6),
+        ("block.yaml", 101),
+    ] {
+        let r = reason(&report, name);
+        assert!(
+            r.contains("deeper than 100") && r.contains(&format!("line {line}:")),
+            "{name}: {r}"
+        );
+    }
+    let r = reason(&report, "wide-alias.yaml");
+    assert!(r.contains("alias") && r.contains("line 2:"), "{r}");
+    let r = reason(&report, "flat.json");
+    assert!(r.contains("more than"), "{r}");
+    assert_eq!(report.skipped.len(), 7, "{:?}", report.skipped);
+    assert!(report.checked.iter().any(|c| c.file.ends_with("ok.yaml")));
+}
