@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod aggregate;
 pub mod dockerfile;
 pub mod image;
 pub mod k8s;
@@ -19,6 +20,7 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+pub use aggregate::KEEP_PER_RULE_AND_FILE;
 pub use bosun_vulndb::Severity;
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +81,14 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub profile: Option<Profile>,
     pub location: Location,
+    /// Set when the rule fired more than
+    /// [`aggregate::KEEP_PER_RULE_AND_FILE`] times in this file: the
+    /// number of times, all reported as this one finding.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub occurrences: Option<usize>,
+    /// With `occurrences`: the first lines where the rule fired.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub lines: Vec<usize>,
 }
 
 impl Finding {
@@ -95,6 +105,8 @@ impl Finding {
             fix: r.fix.to_string(),
             profile: r.profile,
             location,
+            occurrences: None,
+            lines: Vec::new(),
         }
     }
 }

@@ -100,3 +100,49 @@ fn deep_wide_and_aliased_yaml_is_refused_naming_the_line() {
     assert_eq!(report.skipped.len(), 7, "{:?}", report.skipped);
     assert!(report.checked.iter().any(|c| c.file.ends_with("ok.yaml")));
 }
+
+/// Rules that fire on every repeated instruction or object are reported
+/// once per file, with the count and the first lines.
+#[test]
+fn repeated_findings_are_folded_per_rule_and_file() {
+    const N: usize = 2000;
+    let mut dockerfile = String::from("FROM ubuntu:22.04\n");
+    for _ in 0..N {
+        dockerfile.push_str("RUN apt-get install curl\n");
+    }
+    let mut manifests = String::new();
+    for i in 0..N {
+        manifests.push_str(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: shop}}\nspec:\n  containers:\n    - {{name: c, image: 'nginx:1.25'}}\n---\n"
+        ));
+    }
+    let (_dir, report) = run(&[("Dockerfile", dockerfile), ("pods.yaml", manifests)]);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let keep = bosun_config::KEEP_PER_RULE_AND_FILE;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut folded = 0;
+    for f in &report.findings {
+        let file = f.location.file.rsplit('/').next().unwrap();
+        assert!(
+            seen.insert((file.to_string(), f.rule_id.clone())),
+            "{} reported twice in {file}",
+            f.rule_id
+        );
+        if let Some(n) = f.occurrences {
+            folded += 1;
+            assert_eq!(f.lines.len(), keep, "{f:?}");
+            if file == "Dockerfile" {
+                // Every RUN line fires: lines 2, 3, ...
+                assert_eq!(n, N, "{f:?}");
+                assert_eq!(f.lines, (2..2 + keep).collect::<Vec<_>>());
+            } else {
+                // One per Pod (the rules about the container or the pod).
+                assert_eq!(n % N, 0, "{f:?}");
+                assert_eq!(f.location.line, f.lines.first().copied());
+            }
+            assert!(f.message.contains(&format!("and {} more", n - 1)));
+        }
+    }
+    assert!(folded >= 4, "{:#?}", report.findings);
+    assert!(report.findings.len() < 60, "{}", report.findings.len());
+}

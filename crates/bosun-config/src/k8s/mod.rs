@@ -5,6 +5,7 @@ mod pss;
 
 use serde_json::Value;
 
+use crate::aggregate::Collector;
 use crate::dockerfile::ImageRef;
 use crate::{Finding, Location, Note, Settings};
 
@@ -269,12 +270,17 @@ pub(crate) struct At<'a> {
     obj: &'a Object<'a>,
     /// Path of the pod spec (`spec.template.spec`).
     prefix: String,
-    out: Vec<Finding>,
+    /// Rules skipped on this object by annotation.
+    skip: Vec<String>,
+    out: &'a mut Collector,
 }
 
 impl At<'_> {
     /// Reports `id`; `path` is relative to the pod spec, `keys` find its line.
     pub(crate) fn push(&mut self, id: &str, message: String, path: &str, keys: &[&str]) {
+        if self.skip.iter().any(|s| s == id) {
+            return;
+        }
         let line = locate(self.obj.doc, keys);
         self.out.push(Finding::new(
             id,
@@ -398,7 +404,7 @@ fn selects(selector: &Value, labels: Option<&Value>) -> bool {
 pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> Vec<Finding> {
     let objs = objects(docs, notes);
     let policies = egress_policies(&objs);
-    let mut out = Vec::new();
+    let mut out = Collector::default();
     for obj in &objs {
         let Some(path) = pod_spec_path(obj.kind) else {
             if !OTHER_KINDS.contains(&obj.kind) {
@@ -424,7 +430,8 @@ pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> V
         let mut at = At {
             obj,
             prefix: path.join("."),
-            out: Vec::new(),
+            skip: skipped_rules(obj, template_meta),
+            out: &mut out,
         };
         pss::check(&mut at, spec, template_meta);
         hardening(&mut at, spec, settings, &objs);
@@ -448,10 +455,8 @@ pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> V
                 &["namespace"],
             );
         }
-        let skip = skipped_rules(obj, template_meta);
-        out.extend(at.out.into_iter().filter(|f| !skip.contains(&f.rule_id)));
     }
-    out
+    out.finish()
 }
 
 /// Every container of a pod spec with its list name and index.
