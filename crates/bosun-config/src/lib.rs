@@ -178,6 +178,8 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Err
                 load(&path, kind, false, &mut report, &mut manifests);
             }
         } else {
+            // Named on the command line, a pipe is read too:
+            // `bosun config <(helm template .)`. Reads stop past 16 MiB.
             let kind = walk::classify(p).unwrap_or_else(|| guess_kind(p));
             load(p, kind, true, &mut report, &mut manifests);
         }
