@@ -2,6 +2,7 @@
 //! the checks on every workload's pod template.
 
 mod pss;
+pub(crate) mod secrets;
 
 use serde_json::Value;
 
@@ -122,7 +123,7 @@ pub(crate) struct Object<'a> {
 }
 
 impl Object<'_> {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self.namespace {
             Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
             None => format!("{}/{}", self.kind, self.name),
@@ -165,7 +166,7 @@ const OTHER_KINDS: &[&str] = &[
 ];
 
 /// The pod spec path of a workload kind.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "Pod" => &["spec"],
         "Deployment"
@@ -192,7 +193,7 @@ pub(crate) fn get_bool(v: &Value, path: &[&str]) -> Option<bool> {
     get(v, path).and_then(Value::as_bool)
 }
 
-fn objects<'a>(docs: &'a [Document], notes: &mut Vec<Note>) -> Vec<Object<'a>> {
+pub(crate) fn objects<'a>(docs: &'a [Document], notes: &mut Vec<Note>) -> Vec<Object<'a>> {
     let mut out = Vec::new();
     for d in docs {
         let mut items: Vec<&Value> = vec![&d.value];
@@ -304,7 +305,7 @@ impl At<'_> {
 /// the list item for `- key`), starting at the object's `kind:` line. A
 /// heuristic (parsed values carry no positions) that is exact for the
 /// usual block-style YAML; when a key is not found the last match stands.
-fn locate(doc: &Document, keys: &[&str]) -> usize {
+pub(crate) fn locate(doc: &Document, keys: &[&str]) -> usize {
     // The search is linear in the document; in a huge one (a big `List`)
     // it would be quadratic over all findings, so the start line stands.
     if doc.text.len() > MAX_LOCATE_TEXT {
