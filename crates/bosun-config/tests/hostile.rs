@@ -146,3 +146,17 @@ fn repeated_findings_are_folded_per_rule_and_file() {
     assert!(folded >= 4, "{:#?}", report.findings);
     assert!(report.findings.len() < 60, "{}", report.findings.len());
 }
+
+/// A Dockerfile of more instructions than anyone writes is refused at the
+/// line past the limit, before its instructions fill memory.
+#[test]
+fn endless_dockerfiles_are_refused() {
+    let n = bosun_config::dockerfile::MAX_INSTRUCTIONS;
+    let df = format!("FROM alpine:3.20\n{}", "ENV A=b\n".repeat(n));
+    let (_dir, report) = run(&[("Dockerfile", df)]);
+    let r = reason(&report, "Dockerfile");
+    assert!(
+        r.contains(&format!("more than {n} instructions")) && r.contains(&format!("{}", n + 1)),
+        "{r}"
+    );
+}

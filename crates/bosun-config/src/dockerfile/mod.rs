@@ -3,7 +3,9 @@
 mod parse;
 mod shell;
 
-pub use parse::{Args, Dockerfile, Heredoc, Instruction, ParseError, Stage, parse};
+pub use parse::{
+    Args, Dockerfile, Heredoc, Instruction, MAX_INSTRUCTIONS, ParseError, Stage, parse,
+};
 use shell::Cmd;
 
 use crate::aggregate::Collector;
