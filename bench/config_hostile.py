@@ -138,6 +138,10 @@ INPUTS = {
     "flow-many-keys": ("flow-keys.yaml", lambda: fill("k: v, ", head="{", tail="k: v}\n")),
     "k8s-deployments": ("deployments.yaml", k8s_many),
     "k8s-small-pods": ("pods.yaml", k8s_many_small),
+    # Accepted inputs, checked in full: the most documents and instructions
+    # allowed, every finding folded per rule and file.
+    "k8s-10k-deployments": ("deployments.yaml", lambda: deployment(0) * 9999),
+    "dockerfile-100k-run": ("Dockerfile", lambda: "FROM ubuntu\n" + "RUN apt-get install curl\n" * 99_999),
     "dockerfile-run": ("Dockerfile", lambda: fill("RUN apt-get install curl\n", head="FROM ubuntu\n")),
     "dockerfile-env": ("Dockerfile", lambda: fill("ENV A=b\n", head="FROM ubuntu\n")),
     "dockerfile-continuation": ("Dockerfile", lambda: fill(" \\\n", head="FROM ubuntu\nRUN echo", tail=" x\n")),

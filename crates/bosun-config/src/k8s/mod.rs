@@ -50,8 +50,13 @@ pub fn load(text: &str, file: &str) -> Result<Vec<Document>, String> {
     }
     let mut docs = Vec::new();
     let mut budget = crate::yaml::MAX_NODES;
-    for (n, (line, chunk)) in split_documents(text).into_iter().enumerate() {
-        if docs.len() >= MAX_DOCUMENTS {
+    for (n, (line, chunk)) in split_documents(text, MAX_DOCUMENTS + 1)
+        .into_iter()
+        .enumerate()
+    {
+        // Counted before parsing (comment-only documents too), so the cut
+        // in split_documents can never drop one silently.
+        if n >= MAX_DOCUMENTS {
             return Err(format!("more than {MAX_DOCUMENTS} documents"));
         }
         let value = match crate::yaml::parse_document(&chunk, &mut budget) {
@@ -83,8 +88,9 @@ pub fn is_object(v: &Value) -> bool {
 }
 
 /// Splits at `---` document markers (and drops `...` end markers), keeping
-/// each document's starting line.
-fn split_documents(text: &str) -> Vec<(usize, String)> {
+/// each document's starting line; stops after `limit` documents (a file of
+/// millions of `---` lines must not become millions of strings).
+fn split_documents(text: &str, limit: usize) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut start = 1;
@@ -93,6 +99,9 @@ fn split_documents(text: &str) -> Vec<(usize, String)> {
         if is_marker || l == "..." {
             if !cur.trim().is_empty() {
                 out.push((start, std::mem::take(&mut cur)));
+                if out.len() >= limit {
+                    return out;
+                }
             }
             cur.clear();
             start = i + 2;
@@ -653,7 +662,10 @@ mod tests {
 
     #[test]
     fn splits_documents_with_lines() {
-        let d = split_documents("a: 1\n---\nb: 2\n--- c: 3\n...\n---\n# only a comment\n");
+        let d = split_documents(
+            "a: 1\n---\nb: 2\n--- c: 3\n...\n---\n# only a comment\n",
+            10,
+        );
         assert_eq!(d.len(), 4);
         assert_eq!((d[0].0, d[1].0, d[2].0), (1, 3, 4));
         assert_eq!(d[2].1, "c: 3\n");
