@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod aggregate;
 pub mod dockerfile;
 pub mod image;
 pub mod k8s;
@@ -15,9 +16,11 @@ pub mod output;
 pub mod rules;
 pub mod settings;
 mod walk;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+pub use aggregate::KEEP_PER_RULE_AND_FILE;
 pub use bosun_vulndb::Severity;
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +81,14 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub profile: Option<Profile>,
     pub location: Location,
+    /// Set when the rule fired more than
+    /// [`aggregate::KEEP_PER_RULE_AND_FILE`] times in this file: the
+    /// number of times, all reported as this one finding.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub occurrences: Option<usize>,
+    /// With `occurrences`: the first lines where the rule fired.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub lines: Vec<usize>,
 }
 
 impl Finding {
@@ -94,6 +105,8 @@ impl Finding {
             fix: r.fix.to_string(),
             profile: r.profile,
             location,
+            occurrences: None,
+            lines: Vec::new(),
         }
     }
 }
@@ -154,6 +167,11 @@ pub enum Error {
 pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Error> {
     let mut report = Report::default();
     let mut manifests = Vec::new();
+    let scanner = bosun_secret::Scanner::new(&settings.secrets).map_err(|e| Error::Invalid {
+        path: "bosun.yaml".into(),
+        message: e.to_string(),
+    })?;
+    let mut secrets = aggregate::Collector::default();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|source| Error::Io {
             path: p.display().to_string(),
@@ -162,15 +180,31 @@ pub fn check_paths(paths: &[PathBuf], settings: &Settings) -> Result<Report, Err
         if meta.is_dir() {
             let found = walk::find(p, &mut report.skipped);
             for (path, kind) in found {
-                load(&path, kind, false, &mut report, &mut manifests);
+                let mut cx = Load {
+                    report: &mut report,
+                    manifests: &mut manifests,
+                    scanner: &scanner,
+                    secrets: &mut secrets,
+                };
+                load(&path, kind, false, &mut cx);
             }
         } else {
+            // Named on the command line, a pipe is read too:
+            // `bosun config <(helm template .)`. Reads stop past 16 MiB.
             let kind = walk::classify(p).unwrap_or_else(|| guess_kind(p));
-            load(p, kind, true, &mut report, &mut manifests);
+            let mut cx = Load {
+                report: &mut report,
+                manifests: &mut manifests,
+                scanner: &scanner,
+                secrets: &mut secrets,
+            };
+            load(p, kind, true, &mut cx);
         }
     }
     let k8s_findings = k8s::check(&manifests, settings, &mut report.notes);
     report.findings.extend(k8s_findings);
+    k8s::secrets::check_manifests(&manifests, &scanner, &mut secrets);
+    report.findings.extend(secrets.finish());
     report
         .findings
         .retain(|f| !settings.skip.iter().any(|s| s == &f.rule_id));
@@ -200,21 +234,23 @@ fn guess_kind(p: &Path) -> FileKind {
     }
 }
 
+/// What loading a file adds to.
+struct Load<'a> {
+    report: &'a mut Report,
+    manifests: &'a mut Vec<k8s::Document>,
+    scanner: &'a bosun_secret::Scanner,
+    secrets: &'a mut aggregate::Collector,
+}
+
 /// Reads and parses one file. `explicit`: named on the command line, not
 /// found in a directory, so a YAML/JSON file that holds no Kubernetes
 /// object is worth a note rather than silence.
-fn load(
-    path: &Path,
-    kind: FileKind,
-    explicit: bool,
-    report: &mut Report,
-    manifests: &mut Vec<k8s::Document>,
-) {
+fn load(path: &Path, kind: FileKind, explicit: bool, cx: &mut Load) {
     let name = path.display().to_string();
     let text = match read_text(path) {
         Ok(t) => t,
         Err(reason) => {
-            report.skipped.push(Skipped { file: name, reason });
+            cx.report.skipped.push(Skipped { file: name, reason });
             return;
         }
     };
@@ -223,18 +259,19 @@ fn load(
             let df = match dockerfile::parse(&text) {
                 Ok(df) => df,
                 Err(e) => {
-                    report.skipped.push(Skipped {
+                    cx.report.skipped.push(Skipped {
                         file: name,
                         reason: e.to_string(),
                     });
                     return;
                 }
             };
-            report.checked.push(Checked {
+            cx.report.checked.push(Checked {
                 file: name.clone(),
                 kind,
             });
-            report.findings.extend(dockerfile::check(&df, &name));
+            cx.report.findings.extend(dockerfile::check(&df, &name));
+            k8s::secrets::check_dockerfile(&df, &name, cx.scanner, cx.secrets);
         }
         FileKind::Kubernetes => match k8s::load(&text, &name) {
             Ok(mut docs) => {
@@ -244,10 +281,10 @@ fn load(
                         return;
                     }
                 }
-                report.checked.push(Checked { file: name, kind });
-                manifests.extend(docs);
+                cx.report.checked.push(Checked { file: name, kind });
+                cx.manifests.extend(docs);
             }
-            Err(reason) => report.skipped.push(Skipped { file: name, reason }),
+            Err(reason) => cx.report.skipped.push(Skipped { file: name, reason }),
         },
     }
 }

@@ -261,6 +261,15 @@ static RULES: &[Rule] = &[
         "Start the step with set -o pipefail && ..., or set SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"].",
         DF_DOC
     ),
+    r!(
+        "BOSUN-DF-025",
+        High,
+        None,
+        "Secret in the Dockerfile",
+        "A credential in ENV, ARG, RUN or LABEL is written into the image's config or history, where anyone who can pull the image reads it.",
+        "Remove it and revoke it; pass build secrets with RUN --mount=type=secret and runtime secrets from the orchestrator.",
+        DF_DOC
+    ),
     // Kubernetes: Pod Security Standards, baseline.
     r!(
         "BOSUN-K8S-PSS-B-001",
@@ -516,6 +525,15 @@ static RULES: &[Rule] = &[
         "Do not mount /var/run/docker.sock or containerd/CRI-O sockets; use a dedicated build service.",
         PSS_DOC
     ),
+    r!(
+        "BOSUN-K8S-012",
+        High,
+        None,
+        "Secret in a manifest",
+        "A credential written in a manifest (an env value, args, a ConfigMap, or a Secret's stringData or base64 data) is in version control and readable by everyone who can read the repository or the object.",
+        "Remove it and revoke it; reference a Secret created out of band (secretKeyRef), or use a sealed or external secret.",
+        "https://kubernetes.io/docs/concepts/configuration/secret/"
+    ),
     // Image configuration.
     r!(
         "BOSUN-IMG-001",
@@ -577,6 +595,7 @@ mod tests {
             include_str!("dockerfile/mod.rs"),
             include_str!("k8s/mod.rs"),
             include_str!("k8s/pss.rs"),
+            include_str!("k8s/secrets.rs"),
             include_str!("image.rs"),
         ]
         .concat();

@@ -10,7 +10,7 @@ use crate::Error;
 /// Default image size budget: the 200 MB guideline.
 pub const DEFAULT_IMAGE_SIZE_BUDGET_MB: u64 = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Rule ids never reported.
@@ -23,6 +23,10 @@ pub struct Settings {
     /// Image size budget in MB (10^6 bytes), summed over compressed layers.
     #[serde(default = "default_budget")]
     pub image_size_budget_mb: u64,
+    /// The `secrets:` section of the same file (custom rules, allow-lists),
+    /// applied to the values of manifests and Dockerfiles.
+    #[serde(skip)]
+    pub secrets: bosun_secret::Config,
 }
 
 fn default_budget() -> u64 {
@@ -35,6 +39,7 @@ impl Default for Settings {
             skip: Vec::new(),
             allowed_registries: Vec::new(),
             image_size_budget_mb: DEFAULT_IMAGE_SIZE_BUDGET_MB,
+            secrets: bosun_secret::Config::default(),
         }
     }
 }
@@ -52,7 +57,11 @@ impl Settings {
             path: name.to_string(),
             message: format!("invalid bosun.yaml: {e}"),
         })?;
-        let s = f.config.unwrap_or_default();
+        let mut s = f.config.unwrap_or_default();
+        s.secrets = bosun_secret::Config::from_bosun_yaml(text).map_err(|e| Error::Invalid {
+            path: name.to_string(),
+            message: e.to_string(),
+        })?;
         for id in &s.skip {
             if crate::rules::rule(id).is_none() {
                 return Err(Error::Invalid {
@@ -91,7 +100,7 @@ mod tests {
     #[test]
     fn reads_only_the_config_section() {
         let s = Settings::parse(
-            "secrets:\n  allow: [x]\nconfig:\n  skip: [BOSUN-DF-002]\n  allowed_registries: [ghcr.io/acme]\n",
+            "secrets:\n  allow: [{rule: jwt}]\nconfig:\n  skip: [BOSUN-DF-002]\n  allowed_registries: [ghcr.io/acme]\n",
             "bosun.yaml",
         )
         .unwrap();

@@ -38,9 +38,15 @@ pub fn classify(p: &Path) -> Option<FileKind> {
     None
 }
 
-/// Every Dockerfile and manifest under `root`, sorted, symlinks not followed.
+/// Every Dockerfile and manifest under `root`, sorted. A symlink is
+/// checked (under its own name) when it resolves to a regular file inside
+/// `root`; a symlink that leaves `root`, is broken, or names a directory
+/// (which could loop) is listed in `skipped`, as is a Dockerfile or
+/// manifest name on something that is not a regular file (a FIFO would
+/// block the read forever).
 pub fn find(root: &Path, skipped: &mut Vec<Skipped>) -> Vec<(PathBuf, FileKind)> {
     let mut out = Vec::new();
+    let root_real = std::fs::canonicalize(root).ok();
     let mut stack = vec![(root.to_path_buf(), 0usize)];
     let mut seen = 0usize;
     while let Some((dir, depth)) = stack.pop() {
@@ -80,13 +86,56 @@ pub fn find(root: &Path, skipped: &mut Vec<Skipped>) -> Vec<(PathBuf, FileKind)>
                 } else {
                     stack.push((path, depth + 1));
                 }
-            } else if ft.is_file()
-                && let Some(kind) = classify(&path)
-            {
-                out.push((path, kind));
+            } else if ft.is_file() {
+                if let Some(kind) = classify(&path) {
+                    out.push((path, kind));
+                }
+            } else if ft.is_symlink() {
+                match symlink(&path, root_real.as_deref()) {
+                    Ok(Some(kind)) => out.push((path, kind)),
+                    Ok(None) => {}
+                    Err(reason) => skipped.push(Skipped {
+                        file: path.display().to_string(),
+                        reason,
+                    }),
+                }
+            } else if classify(&path).is_some() {
+                skipped.push(Skipped {
+                    file: path.display().to_string(),
+                    reason: "not a regular file (a FIFO, socket or device), not read".into(),
+                });
             }
         }
     }
     out.sort();
     out
+}
+
+/// What to do with a symlink found in a walk: `Ok(Some)` check it,
+/// `Ok(None)` not a candidate, `Err` list it as skipped with the reason.
+fn symlink(path: &Path, root: Option<&Path>) -> Result<Option<FileKind>, String> {
+    let kind = classify(path);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if kind.is_some() => return Err(format!("symlink that cannot be followed: {e}")),
+        Err(_) => return Ok(None),
+    };
+    if meta.is_dir() {
+        return Err(
+            "symlink to a directory, not followed (it could loop or leave the tree)".into(),
+        );
+    }
+    let Some(kind) = kind else { return Ok(None) };
+    if !meta.is_file() {
+        return Err("symlink to something that is not a regular file, not read".into());
+    }
+    let target =
+        std::fs::canonicalize(path).map_err(|e| format!("symlink that cannot be followed: {e}"))?;
+    match root {
+        Some(r) if target.starts_with(r) => Ok(Some(kind)),
+        _ => Err(format!(
+            "symlink to {}, outside the directory searched: not followed",
+            target.display()
+        )),
+    }
 }

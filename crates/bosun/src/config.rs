@@ -64,6 +64,18 @@ pub fn run(a: ConfigArgs) -> anyhow::Result<ExitCode> {
     output::emit(a.output.as_deref(), |w, tty| {
         bosun_config::output::write(&report, format, tty, w).map_err(anyhow::Error::from)
     })?;
+    // Nothing checked is not "clean": every input skipped, or a directory
+    // without a Dockerfile or manifest, is an error (after the report,
+    // which lists what was skipped and why).
+    if report.checked.is_empty() {
+        let what = if report.skipped.is_empty() {
+            "no Dockerfile or Kubernetes manifest found".to_string()
+        } else {
+            format!("all {} inputs were skipped", report.skipped.len())
+        };
+        eprintln!("error: nothing was checked: {what}");
+        return Ok(ExitCode::from(crate::EXIT_ERROR));
+    }
     let failed = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failed {
         ExitCode::from(crate::EXIT_FINDINGS)

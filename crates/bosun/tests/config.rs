@@ -236,3 +236,100 @@ fn table_groups_by_file() {
         "{text}"
     );
 }
+
+#[test]
+fn nothing_checked_is_an_error_not_clean() {
+    // Every input skipped (binary junk, an alias bomb).
+    let out = bosun()
+        .args([
+            "config",
+            "bad/junk.yaml",
+            "bad/alias-bomb.yaml",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing was checked"), "{stderr}");
+    // The report still says why.
+    assert_eq!(json(&out)["skipped"].as_array().unwrap().len(), 2);
+    // A directory with no Dockerfile or manifest in it.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("README.md"), "hello\n").unwrap();
+    let out = bosun().arg("config").arg(tmp.path()).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Dockerfile or Kubernetes manifest"));
+}
+
+#[test]
+fn symlinks_in_a_walk_are_checked_inside_or_listed_as_skipped() {
+    use std::os::unix::fs::symlink;
+    let pod = std::fs::read(testdata().join("k8s/pss/b003-privileged.yaml")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.yaml"), &pod).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("deploy");
+    std::fs::create_dir_all(root.join("real")).unwrap();
+    std::fs::write(root.join("real/pod.yaml"), &pod).unwrap();
+    // Inside the tree: checked under the link's name.
+    symlink("real/pod.yaml", root.join("inside.yaml")).unwrap();
+    // Leaves the tree, names a directory, or leads nowhere: listed.
+    symlink(
+        outside.path().join("secret.yaml"),
+        root.join("outside.yaml"),
+    )
+    .unwrap();
+    symlink(outside.path(), root.join("linked-dir")).unwrap();
+    symlink("nowhere.yaml", root.join("broken.yaml")).unwrap();
+    // Not a candidate by name: neither checked nor listed.
+    symlink("real/pod.yaml", root.join("notes.txt")).unwrap();
+    let out = bosun()
+        .args(["config", "-f", "json"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    let names = |key: &str, field: &str| -> Vec<String> {
+        let mut v: Vec<String> = doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let f = c[field].as_str().unwrap();
+                f.strip_prefix(root.to_str().unwrap()).unwrap().to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("checked", "file"), ["/inside.yaml", "/real/pod.yaml"]);
+    assert_eq!(
+        names("skipped", "file"),
+        ["/broken.yaml", "/linked-dir", "/outside.yaml"]
+    );
+    let reasons: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("outside the directory")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("symlink to a directory")),
+        "{reasons:?}"
+    );
+    // The privileged container behind the inside link is reported there.
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule_id"] == "BOSUN-K8S-PSS-B-003"
+            && f["location"]["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("/inside.yaml")
+    }));
+}

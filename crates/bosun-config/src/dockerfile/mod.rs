@@ -3,9 +3,12 @@
 mod parse;
 mod shell;
 
-pub use parse::{Args, Dockerfile, Heredoc, Instruction, ParseError, Stage, parse};
+pub use parse::{
+    Args, Dockerfile, Heredoc, Instruction, MAX_INSTRUCTIONS, ParseError, Stage, parse,
+};
 use shell::Cmd;
 
+use crate::aggregate::Collector;
 use crate::{Finding, Location};
 
 /// Build tools whose presence in a final image means it was built in place.
@@ -62,7 +65,7 @@ const ARCHIVE_SUFFIXES: &[&str] = &[
 struct Ctx<'a> {
     df: &'a Dockerfile,
     file: &'a str,
-    out: Vec<Finding>,
+    out: Collector,
 }
 
 impl Ctx<'_> {
@@ -89,7 +92,7 @@ pub fn check(df: &Dockerfile, file: &str) -> Vec<Finding> {
     let mut cx = Ctx {
         df,
         file,
-        out: Vec::new(),
+        out: Collector::default(),
     };
     let final_idx = df.stages.len().checked_sub(1);
     // The final stage and the stages it is built FROM end up in the image.
@@ -121,7 +124,7 @@ pub fn check(df: &Dockerfile, file: &str) -> Vec<Finding> {
     if let Some(fi) = final_idx {
         check_final(&mut cx, fi, &shipping);
     }
-    cx.out
+    cx.out.finish()
 }
 
 fn check_from(cx: &mut Ctx, stage: &Stage) {

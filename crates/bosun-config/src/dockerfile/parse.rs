@@ -28,6 +28,10 @@ const KEYWORDS: &[&str] = &[
 ];
 /// Most heredocs on one instruction.
 const MAX_HEREDOCS: usize = 64;
+/// Most instructions: real Dockerfiles have tens to hundreds; past this a
+/// file costs memory and time for nothing (a 16 MiB file of `ENV A=b`
+/// lines holds two million) and is refused.
+pub const MAX_INSTRUCTIONS: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dockerfile {
@@ -188,6 +192,12 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
                 }
                 ins.heredocs.push(Heredoc { delimiter, body });
             }
+        }
+        if instructions.len() >= MAX_INSTRUCTIONS {
+            return Err(err(
+                ins.line,
+                format!("more than {MAX_INSTRUCTIONS} instructions; not checked"),
+            ));
         }
         instructions.push(ins);
     }

@@ -2,9 +2,11 @@
 //! the checks on every workload's pod template.
 
 mod pss;
+pub(crate) mod secrets;
 
 use serde_json::Value;
 
+use crate::aggregate::Collector;
 use crate::dockerfile::ImageRef;
 use crate::{Finding, Location, Note, Settings};
 
@@ -31,6 +33,13 @@ pub struct Document {
 pub fn load(text: &str, file: &str) -> Result<Vec<Document>, String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let nodes = crate::yaml::json_nodes(text);
+        if nodes > crate::yaml::MAX_NODES {
+            return Err(format!(
+                "more than {} JSON values in the file",
+                crate::yaml::MAX_NODES
+            ));
+        }
         let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
         return Ok(vec![Document {
             file: file.to_string(),
@@ -40,22 +49,28 @@ pub fn load(text: &str, file: &str) -> Result<Vec<Document>, String> {
         }]);
     }
     let mut docs = Vec::new();
-    for (n, (line, chunk)) in split_documents(text).into_iter().enumerate() {
-        if docs.len() >= MAX_DOCUMENTS {
+    let mut budget = crate::yaml::MAX_NODES;
+    for (n, (line, chunk)) in split_documents(text, MAX_DOCUMENTS + 1)
+        .into_iter()
+        .enumerate()
+    {
+        // Counted before parsing (comment-only documents too), so the cut
+        // in split_documents can never drop one silently.
+        if n >= MAX_DOCUMENTS {
             return Err(format!("more than {MAX_DOCUMENTS} documents"));
         }
-        let value: Value = match serde_norway::from_str(&chunk) {
-            Ok(v) => v,
+        let value = match crate::yaml::parse_document(&chunk, &mut budget) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
             Err(e) => {
                 return Err(format!(
-                    "invalid YAML in document {} (starting at line {line}): {e}",
-                    n + 1
+                    "line {}: invalid YAML in document {}: {}",
+                    line + e.line - 1,
+                    n + 1,
+                    e.message
                 ));
             }
         };
-        if value.is_null() {
-            continue;
-        }
         docs.push(Document {
             file: file.to_string(),
             line,
@@ -73,8 +88,9 @@ pub fn is_object(v: &Value) -> bool {
 }
 
 /// Splits at `---` document markers (and drops `...` end markers), keeping
-/// each document's starting line.
-fn split_documents(text: &str) -> Vec<(usize, String)> {
+/// each document's starting line; stops after `limit` documents (a file of
+/// millions of `---` lines must not become millions of strings).
+fn split_documents(text: &str, limit: usize) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut start = 1;
@@ -83,6 +99,9 @@ fn split_documents(text: &str) -> Vec<(usize, String)> {
         if is_marker || l == "..." {
             if !cur.trim().is_empty() {
                 out.push((start, std::mem::take(&mut cur)));
+                if out.len() >= limit {
+                    return out;
+                }
             }
             cur.clear();
             start = i + 2;
@@ -113,7 +132,7 @@ pub(crate) struct Object<'a> {
 }
 
 impl Object<'_> {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self.namespace {
             Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
             None => format!("{}/{}", self.kind, self.name),
@@ -156,7 +175,7 @@ const OTHER_KINDS: &[&str] = &[
 ];
 
 /// The pod spec path of a workload kind.
-fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "Pod" => &["spec"],
         "Deployment"
@@ -183,7 +202,7 @@ pub(crate) fn get_bool(v: &Value, path: &[&str]) -> Option<bool> {
     get(v, path).and_then(Value::as_bool)
 }
 
-fn objects<'a>(docs: &'a [Document], notes: &mut Vec<Note>) -> Vec<Object<'a>> {
+pub(crate) fn objects<'a>(docs: &'a [Document], notes: &mut Vec<Note>) -> Vec<Object<'a>> {
     let mut out = Vec::new();
     for d in docs {
         let mut items: Vec<&Value> = vec![&d.value];
@@ -261,12 +280,17 @@ pub(crate) struct At<'a> {
     obj: &'a Object<'a>,
     /// Path of the pod spec (`spec.template.spec`).
     prefix: String,
-    out: Vec<Finding>,
+    /// Rules skipped on this object by annotation.
+    skip: Vec<String>,
+    out: &'a mut Collector,
 }
 
 impl At<'_> {
     /// Reports `id`; `path` is relative to the pod spec, `keys` find its line.
     pub(crate) fn push(&mut self, id: &str, message: String, path: &str, keys: &[&str]) {
+        if self.skip.iter().any(|s| s == id) {
+            return;
+        }
         let line = locate(self.obj.doc, keys);
         self.out.push(Finding::new(
             id,
@@ -290,7 +314,7 @@ impl At<'_> {
 /// the list item for `- key`), starting at the object's `kind:` line. A
 /// heuristic (parsed values carry no positions) that is exact for the
 /// usual block-style YAML; when a key is not found the last match stands.
-fn locate(doc: &Document, keys: &[&str]) -> usize {
+pub(crate) fn locate(doc: &Document, keys: &[&str]) -> usize {
     // The search is linear in the document; in a huge one (a big `List`)
     // it would be quadratic over all findings, so the start line stands.
     if doc.text.len() > MAX_LOCATE_TEXT {
@@ -390,7 +414,7 @@ fn selects(selector: &Value, labels: Option<&Value>) -> bool {
 pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> Vec<Finding> {
     let objs = objects(docs, notes);
     let policies = egress_policies(&objs);
-    let mut out = Vec::new();
+    let mut out = Collector::default();
     for obj in &objs {
         let Some(path) = pod_spec_path(obj.kind) else {
             if !OTHER_KINDS.contains(&obj.kind) {
@@ -416,7 +440,8 @@ pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> V
         let mut at = At {
             obj,
             prefix: path.join("."),
-            out: Vec::new(),
+            skip: skipped_rules(obj, template_meta),
+            out: &mut out,
         };
         pss::check(&mut at, spec, template_meta);
         hardening(&mut at, spec, settings, &objs);
@@ -440,10 +465,8 @@ pub fn check(docs: &[Document], settings: &Settings, notes: &mut Vec<Note>) -> V
                 &["namespace"],
             );
         }
-        let skip = skipped_rules(obj, template_meta);
-        out.extend(at.out.into_iter().filter(|f| !skip.contains(&f.rule_id)));
     }
-    out
+    out.finish()
 }
 
 /// Every container of a pod spec with its list name and index.
@@ -639,7 +662,10 @@ mod tests {
 
     #[test]
     fn splits_documents_with_lines() {
-        let d = split_documents("a: 1\n---\nb: 2\n--- c: 3\n...\n---\n# only a comment\n");
+        let d = split_documents(
+            "a: 1\n---\nb: 2\n--- c: 3\n...\n---\n# only a comment\n",
+            10,
+        );
         assert_eq!(d.len(), 4);
         assert_eq!((d[0].0, d[1].0, d[2].0), (1, 3, 4));
         assert_eq!(d[2].1, "c: 3\n");
@@ -672,7 +698,8 @@ mod tests {
         assert!(load(&deep, "deep.json").is_err());
         let deep_yaml = format!("a: {}1{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(load(&deep_yaml, "deep.yaml").is_err());
-        assert!(load("a: [1\n", "bad.yaml").unwrap_err().contains("line 1"));
+        let e = load("a: [1\n", "bad.yaml").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
         assert!(load("{\"a\": ", "bad.json").is_err());
     }
 }
