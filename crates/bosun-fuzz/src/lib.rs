@@ -19,8 +19,11 @@ pub use archive::{image, layer};
 pub use catalog::{CATALOG_PATHS, catalog};
 pub use text::{dockerfile, feeds, policy, sbom, sign, yaml};
 
+/// A target body.
+pub type Body = fn(&[u8]);
+
 /// Every target, by the name of its cargo-fuzz binary and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("layer", layer),
     ("image", image),
     ("catalog", catalog),
@@ -33,7 +36,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The target body called `name`, if there is one.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Body> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 

@@ -3,7 +3,6 @@
 //! stable. A panic fails the test; so does a seed that takes more than the
 //! time libFuzzer is given per input (scripts/fuzz.sh: -timeout=10).
 
-
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
