@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the cargo-fuzz (libFuzzer) targets in fuzz/ for SECONDS each (default
 # 600), every target or those named, one after another, and print one
-# summary line per target.
+# summary line per target (exec/s, coverage, new corpus entries,
+# oom/timeout/crash counts, artifacts saved).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -26,8 +27,9 @@ if [ -z "${FUZZ_RUNS:-}" ]; then
 fi
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 jobs=${FUZZ_JOBS:-1}
-par=""
-[ "$jobs" -gt 1 ] && par="-jobs=$jobs -workers=$jobs"
+# Fork mode: a crash, timeout or OOM is saved as an artifact and the run
+# goes on, so one known issue does not stop a long run.
+par="-fork=$jobs -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
 export RUSTC_BOOTSTRAP=1
 mkdir -p "$FUZZ_RUNS"
 
@@ -50,11 +52,13 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$run/artifacts/" >"$log" 2>&1
     rc=$?
     set -e
-    [ "$jobs" -gt 1 ] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
     after=$(find "$run/corpus" -type f | wc -l)
-    execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
-    cov=$(grep -hoE '(#[0-9]+.*)?cov: [0-9]+' "$log" | tail -n1 | grep -oE 'cov: [0-9]+' | awk '{print $2}')
-    printf '%-11s %6ss  execs %-10s cov %-6s new-corpus %-5s artifacts %-3s exit %s  %s\n' \
-        "$t" "$secs" "$execs" "${cov:-?}" "$((after - before))" \
+    # Fork mode's status line: "#N: cov: C ft: F corp: K exec/s: E oom/timeout/crash: a/b/c time: Ts"
+    last=$(grep -hE '^#[0-9]+: cov: ' "$log" | tail -n1)
+    cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
+    eps=$(sed -nE 's/.* exec\/s: ([0-9]+).*/\1/p' <<<"$last")
+    otc=$(sed -nE 's/.* oom\/timeout\/crash: ([0-9/]+).*/\1/p' <<<"$last")
+    printf '%-11s %6ss  exec/s %-6s cov %-6s new-corpus %-5s oom/timeout/crash %-7s artifacts %-3s exit %s  %s\n' \
+        "$t" "$secs" "${eps:-?}" "${cov:-?}" "$((after - before))" "${otc:-?}" \
         "$(find "$run/artifacts" -type f | wc -l)" "$rc" "$log"
 done
