@@ -16,7 +16,7 @@ pub mod output;
 pub mod rules;
 pub mod settings;
 mod walk;
-pub mod yaml;
+pub use bosun_yaml as yaml;
 
 use std::path::{Path, PathBuf};
 

@@ -53,6 +53,10 @@ struct File {
 impl Settings {
     /// Parses a whole `bosun.yaml`; a missing `config:` section means defaults.
     pub fn parse(text: &str, name: &str) -> Result<Settings, Error> {
+        bosun_yaml::check(text).map_err(|e| Error::Invalid {
+            path: name.to_string(),
+            message: format!("invalid bosun.yaml: line {}: {}", e.line, e.message),
+        })?;
         let f: File = serde_norway::from_str(text).map_err(|e| Error::Invalid {
             path: name.to_string(),
             message: format!("invalid bosun.yaml: {e}"),

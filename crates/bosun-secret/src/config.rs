@@ -70,6 +70,12 @@ impl Config {
     /// The `secrets:` section of a whole `bosun.yaml` (other sections are
     /// left to their owners); the default when there is none.
     pub fn from_bosun_yaml(text: &str) -> Result<Config, Error> {
+        bosun_yaml::check(text).map_err(|e| {
+            config_err(
+                "",
+                format!("not valid YAML: line {}: {}", e.line, e.message),
+            )
+        })?;
         let doc: serde_norway::Value = serde_norway::from_str(text)
             .map_err(|e| config_err("", format!("not valid YAML: {e}")))?;
         match doc.get("secrets") {

@@ -283,6 +283,12 @@ impl IgnoreFile {
                 format!("larger than the {MAX_FILE_BYTES} bytes allowed"),
             ));
         }
+        bosun_yaml::check(text).map_err(|e| {
+            invalid(
+                "document".into(),
+                format!("not valid YAML: line {}: {}", e.line, e.message),
+            )
+        })?;
         let doc: Value = serde_norway::from_str(text)
             .map_err(|e| invalid("document".into(), format!("not valid YAML: {e}")))?;
         let list = match &doc {
@@ -834,7 +840,9 @@ pub(crate) mod tests {
         }
         let e = err(&laughs);
         assert!(
-            e.contains("not valid YAML: repetition limit exceeded"),
+            e.contains(
+                "not valid YAML: line 6: more than 1000000 YAML nodes (aliases counted expanded)"
+            ),
             "{e}"
         );
         assert!(IgnoreFile::parse(&"[".repeat(100_000), "x").is_err());

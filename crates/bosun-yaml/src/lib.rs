@@ -1,5 +1,7 @@
 //! The YAML front door: manifest text to `serde_json::Value`, in bounded
-//! time and memory whatever the input.
+//! time and memory whatever the input; and [`check`], the same bounds for
+//! readers that hand a small text on to serde (`bosun.yaml`, the ignore
+//! file), so no YAML bosun reads is quadratic in its nesting.
 //!
 //! Why not `serde_norway::from_str` (what this used): libyaml, under it,
 //! re-checks every pending "simple key" (one per open flow collection) on
@@ -185,8 +187,68 @@ pub fn parse_document(text: &str, budget: &mut usize) -> Result<Option<Value>, Y
     Ok(root.filter(|v| !v.is_null()))
 }
 
+/// Checks a whole YAML stream (any number of documents) against the
+/// limits [`parse_document`] enforces, nesting depth and nodes (aliases
+/// counted expanded), without building values: linear in the text. A text
+/// that passes can be given to `serde_norway`, whose parser (libyaml) costs
+/// the square of the flow nesting and expands aliases without limit.
+pub fn check(text: &str) -> Result<(), YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    // Per open collection: its anchor and the node count when it opened.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut anchors: HashMap<usize, usize> = HashMap::new();
+    let mut nodes = 0usize;
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| YamlError {
+            line: e.marker().line(),
+            message: if e.info() == "recursion limit exceeded" {
+                too_deep()
+            } else {
+                e.info().to_string()
+            },
+        })?;
+        let err = |message: String| YamlError {
+            line: mark.line(),
+            message,
+        };
+        let (anchor, size) = match event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(err(too_deep()));
+                }
+                nodes += 1;
+                stack.push((anchor, nodes));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some((anchor, start)) => (anchor, nodes - start + 1),
+                None => return Err(err("collection end without a start".into())),
+            },
+            Event::Scalar(_, _, anchor, _) => {
+                nodes += 1;
+                (anchor, 1)
+            }
+            Event::Alias(id) => {
+                let n = anchors.get(&id).copied().unwrap_or(1);
+                nodes = nodes.saturating_add(n);
+                (0, n)
+            }
+            _ => continue,
+        };
+        if nodes > MAX_NODES {
+            return Err(err(format!(
+                "more than {MAX_NODES} YAML nodes (aliases counted expanded)"
+            )));
+        }
+        if anchor != 0 {
+            anchors.insert(anchor, size);
+        }
+    }
+}
+
 fn too_deep() -> String {
-    format!("nested deeper than {MAX_DEPTH} levels; not a manifest")
+    format!("nested deeper than {MAX_DEPTH} levels")
 }
 
 fn take(budget: &mut usize, n: usize) -> Result<(), String> {
@@ -416,5 +478,26 @@ mod tests {
         let e = parse_document("a: &a [1,2,3,4]\nb: [*a, *a]\n", &mut b).unwrap_err();
         assert!(e.message.contains("aliases expand"), "{e:?}");
         assert_eq!(json_nodes(r#"[1,"a,b",{"c":[2]}]"#), 7);
+    }
+
+    #[test]
+    fn check_bounds_depth_and_aliases_in_every_document() {
+        assert_eq!(check("a: 1\n---\nb: [1, {c: 2}]\n"), Ok(()));
+        let deep = format!("a: 1\n---\nb: {}\n", "[".repeat(100_000));
+        let t = std::time::Instant::now();
+        let e = check(&deep).unwrap_err();
+        assert!(e.message.contains("deeper than"), "{e:?}");
+        assert_eq!(e.line, 3, "{e:?}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        // Nine levels of ten aliases each: 10^9 nodes expanded.
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            laughs.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = check(&laughs).unwrap_err();
+        assert!(e.message.contains("aliases counted expanded"), "{e:?}");
     }
 }
