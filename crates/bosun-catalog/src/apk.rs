@@ -3,6 +3,7 @@
 
 use bosun_core::package::{ApkMetadata, Package, PackageKind, PackageMetadata};
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "apk-cataloger";
@@ -17,7 +18,8 @@ pub fn wants(path: &str) -> bool {
 pub fn catalog(index: &FileIndex, out: &mut Output) {
     for rec in index.files().filter(|r| r.path == DB) {
         if let Some(bytes) = rec.content() {
-            parse(rec, &String::from_utf8_lossy(bytes), out);
+            let text = out.text(CATALOGER_ID, rec, bytes, Tool::Bytes);
+            parse(rec, &text, out);
         }
     }
 }

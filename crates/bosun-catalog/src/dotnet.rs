@@ -19,6 +19,7 @@ use serde_json::Value;
 use bosun_core::package::DotNetMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "dotnet-deps-cataloger";
@@ -37,7 +38,8 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let Some(bytes) = rec.content() else {
             continue;
         };
-        match parse_deps_json(bytes) {
+        let text = out.text(CATALOGER_ID, rec, bytes, Tool::Dotnet);
+        match parse_deps_json(text.as_bytes()) {
             Ok(parsed) => emit(rec, parsed, out),
             Err(e) => out.unknown(CATALOGER_ID, rec, format!("deps.json: {e}")),
         }

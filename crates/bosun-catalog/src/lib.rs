@@ -27,6 +27,7 @@ pub mod rpm;
 pub mod ruby;
 pub mod rust;
 pub mod shipped;
+pub mod text;
 
 use bosun_core::{Distro, Package, Relationship, Unknown, UnknownKind};
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ pub use index::{FileIndex, FileRecord, Scope};
 
 /// Bumped whenever any analyzer's output for the same bytes could change:
 /// it is part of every layer cache key.
-pub const ANALYZERS_VERSION: u32 = 3;
+pub const ANALYZERS_VERSION: u32 = 4;
 
 /// Files bigger than this are never kept as content (package databases and
 /// manifests are far smaller); a bigger one is recorded as unknown.
@@ -129,6 +130,35 @@ impl Output {
             cataloger: cataloger.to_string(),
             message: message.into(),
             kind: UnknownKind::Unparsed,
+        });
+    }
+
+    /// Decode `bytes` of `rec` as text (see [`text`]); when some were not
+    /// UTF-8, record that as a [`UnknownKind::Lossy`] unknown naming what
+    /// `tool` does with such a file. The caller keeps the package.
+    pub fn text<'a>(
+        &mut self,
+        cataloger: &str,
+        rec: &FileRecord,
+        bytes: &'a [u8],
+        tool: text::Tool,
+    ) -> std::borrow::Cow<'a, str> {
+        let d = text::decode(bytes);
+        if let Some(at) = d.invalid_at {
+            self.lossy(cataloger, rec, text::lossy_message(at, tool));
+        }
+        d.text
+    }
+
+    /// `rec` held text that was not UTF-8 and was decoded with replacement
+    /// characters; what it names is kept.
+    pub fn lossy(&mut self, cataloger: &str, rec: &FileRecord, message: impl Into<String>) {
+        self.unknowns.push(Unknown {
+            path: rec.path.clone(),
+            layer: rec.layer.clone(),
+            cataloger: cataloger.to_string(),
+            message: message.into(),
+            kind: UnknownKind::Lossy,
         });
     }
 
