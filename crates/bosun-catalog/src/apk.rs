@@ -272,7 +272,16 @@ mod tests {
         assert_eq!(out.packages[0].name, "x");
         assert_eq!(meta(&out.packages[0]).files, ["/a"]);
         assert_eq!(meta(&out.packages[0]).checksum.as_deref(), Some("Q1abc="));
-        assert_eq!(out.unknowns.len(), 3, "{:?}", out.unknowns);
+        // Two stanzas without name or version, one line-less file... and the
+        // leading bytes that are not UTF-8 (kept, recorded as lossy).
+        assert_eq!(out.unknowns.len(), 4, "{:?}", out.unknowns);
+        assert_eq!(
+            out.unknowns
+                .iter()
+                .filter(|u| u.kind == bosun_core::UnknownKind::Lossy)
+                .count(),
+            1
+        );
         // Many tiny stanzas and a very long line.
         let mut big = "P:a\nV:1\n\n".repeat(10_000).into_bytes();
         big.extend(std::iter::repeat_n(b'x', 1 << 20));
