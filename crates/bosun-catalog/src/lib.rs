@@ -45,10 +45,10 @@ pub const CONTENT_LIMIT: u64 = 128 << 20;
 /// Content kept for the catalogers, summed over one layer's files: a layer
 /// of many files each under its own limit still cannot fill memory. Files
 /// past it become [`Facts::Incomplete`].
-pub const LAYER_CONTENT_BUDGET: u64 = 160 << 20;
+pub const LAYER_CONTENT_BUDGET: u64 = 128 << 20;
 
 /// Content kept over all layers of one image (or one directory tree).
-pub const IMAGE_CONTENT_BUDGET: u64 = 160 << 20;
+pub const IMAGE_CONTENT_BUDGET: u64 = 128 << 20;
 
 const MIB: u64 = 1 << 20;
 
