@@ -136,3 +136,46 @@ impl<R: Read> Read for Hashing<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bosun_catalog::Facts;
+
+    /// Streamed write and read give back the analysis; any damaged byte,
+    /// or a truncated or extended entry, is a miss.
+    #[test]
+    fn entries_round_trip_and_damage_is_a_miss() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = LayerCache::new(tmp.path());
+        let a = LayerAnalysis {
+            facts: vec![
+                (
+                    "/var/lib/dpkg/status".into(),
+                    Facts::Content(vec![7; 3 << 20]),
+                ),
+                ("/x".into(), Facts::Incomplete("over".into())),
+            ],
+            ..LayerAnalysis::default()
+        };
+        let key = "ab".repeat(32);
+        cache.put(&key, &a).unwrap();
+        assert_eq!(cache.get(&key), Some(a.clone()));
+        let path = cache.path(&key);
+        let good = fs::read(&path).unwrap();
+        for damage in [
+            {
+                let mut b = good.clone();
+                let n = b.len();
+                b[n / 2] ^= 1;
+                b
+            },
+            good[..good.len() - 1].to_vec(),
+            [&good[..], b"x"].concat(),
+        ] {
+            fs::write(&path, damage).unwrap();
+            assert_eq!(cache.get(&key), None);
+        }
+    }
+}
