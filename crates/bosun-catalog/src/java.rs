@@ -753,6 +753,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::FileRecord;

@@ -107,7 +107,7 @@ pub fn over_budget_message(size: u64, budget: u64, scope: &str) -> String {
 }
 
 fn human(n: u64) -> String {
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else if n >= MIB {
         format!("{:.1} MiB", n as f64 / MIB as f64)
@@ -414,6 +414,7 @@ fn ownership(packages: &[Package]) -> Vec<Relationship> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

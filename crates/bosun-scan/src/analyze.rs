@@ -159,6 +159,7 @@ struct Scanned {
 /// whole content for secrets in the same pass. `spare` is a reusable buffer
 /// for the rest of a file kept whole; `lists_wanted` whether a dpkg
 /// `md5sums` list is still worth keeping.
+#[allow(clippy::too_many_arguments)]
 fn analyze_and_scan(
     path: &str,
     interest: Interest,
@@ -575,12 +576,13 @@ pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAna
             continue;
         }
         let mut allowance = 0;
-        if interest == Interest::Content && md.len() <= content_limit(&path).0 {
-            if md.len() <= tree_left {
-                allowance = md.len();
-                tree_left -= md.len();
-            }
-            // Else not read at all: over the tree's budget.
+        // A file over the tree's budget gets none: it is not read at all.
+        if interest == Interest::Content
+            && md.len() <= content_limit(&path).0
+            && md.len() <= tree_left
+        {
+            allowance = md.len();
+            tree_left -= md.len();
         }
         jobs.push((path, entry.into_path(), interest, md.len(), allowance));
     }
