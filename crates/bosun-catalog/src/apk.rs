@@ -3,6 +3,7 @@
 
 use bosun_core::package::{ApkMetadata, Package, PackageKind, PackageMetadata};
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "apk-cataloger";
@@ -17,7 +18,8 @@ pub fn wants(path: &str) -> bool {
 pub fn catalog(index: &FileIndex, out: &mut Output) {
     for rec in index.files().filter(|r| r.path == DB) {
         if let Some(bytes) = rec.content() {
-            parse(rec, &String::from_utf8_lossy(bytes), out);
+            let text = out.text(CATALOGER_ID, rec, bytes, Tool::Bytes);
+            parse(rec, &text, out);
         }
     }
 }
@@ -270,7 +272,16 @@ mod tests {
         assert_eq!(out.packages[0].name, "x");
         assert_eq!(meta(&out.packages[0]).files, ["/a"]);
         assert_eq!(meta(&out.packages[0]).checksum.as_deref(), Some("Q1abc="));
-        assert_eq!(out.unknowns.len(), 3, "{:?}", out.unknowns);
+        // Two stanzas without name or version, one line-less file... and the
+        // leading bytes that are not UTF-8 (kept, recorded as lossy).
+        assert_eq!(out.unknowns.len(), 4, "{:?}", out.unknowns);
+        assert_eq!(
+            out.unknowns
+                .iter()
+                .filter(|u| u.kind == bosun_core::UnknownKind::Lossy)
+                .count(),
+            1
+        );
         // Many tiny stanzas and a very long line.
         let mut big = "P:a\nV:1\n\n".repeat(10_000).into_bytes();
         big.extend(std::iter::repeat_n(b'x', 1 << 20));

@@ -19,6 +19,7 @@ use serde_json::Value;
 use bosun_core::package::DotNetMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "dotnet-deps-cataloger";
@@ -37,7 +38,8 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let Some(bytes) = rec.content() else {
             continue;
         };
-        match parse_deps_json(bytes) {
+        let text = out.text(CATALOGER_ID, rec, bytes, Tool::Dotnet);
+        match parse_deps_json(text.as_bytes()) {
             Ok(parsed) => emit(rec, parsed, out),
             Err(e) => out.unknown(CATALOGER_ID, rec, format!("deps.json: {e}")),
         }
@@ -281,7 +283,11 @@ mod tests {
             b"{\"targets\": {}}",
         ] {
             let out = run(Scope::Image, "/a/x.deps.json", bad);
-            assert_eq!(out.unknowns.len(), 1, "{:?}", String::from_utf8_lossy(bad));
+            let unparsed = out
+                .unknowns
+                .iter()
+                .filter(|u| u.kind == bosun_core::UnknownKind::Unparsed);
+            assert_eq!(unparsed.count(), 1, "{:?}", String::from_utf8_lossy(bad));
             assert!(out.packages.is_empty());
         }
         let deep = format!(

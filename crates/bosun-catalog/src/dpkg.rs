@@ -8,6 +8,7 @@ use bosun_core::package::DpkgMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
 use crate::shipped::{FileDigests, hex_eq};
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output};
 
 pub const CATALOGER_ID: &str = "dpkg-db-cataloger";
@@ -86,7 +87,7 @@ fn parse_db(rec: &FileRecord, require_status: bool, out: &mut Output) -> Vec<Par
     let Some(bytes) = rec.content() else {
         return Vec::new();
     };
-    let text = String::from_utf8_lossy(bytes);
+    let text = out.text(CATALOGER_ID, rec, bytes, Tool::Bytes);
     let mut pkgs = Vec::new();
     for fields in stanzas(&text) {
         let (Some(name), Some(version)) = (field(&fields, "Package"), field(&fields, "Version"))
@@ -332,6 +333,7 @@ mod copyright {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::Facts;

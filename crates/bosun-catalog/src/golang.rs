@@ -23,6 +23,7 @@ use bosun_core::package::{GoMetadata, GoModuleRole};
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
 use crate::binary::{Elf, Want, read_uint, scan_range};
+use crate::text;
 use crate::{Facts, FileIndex, Output};
 
 pub const CATALOGER_ID: &str = "go-module-binary-cataloger";
@@ -55,6 +56,11 @@ pub struct BuildInfo {
     pub deps: Vec<Module>,
     /// `build` lines, in order.
     pub settings: Vec<(String, String)>,
+    /// The module info held bytes that are not UTF-8 (the Go toolchain
+    /// never writes them): offset of the first, within the module text.
+    /// Decoded with replacement characters; the modules are kept.
+    #[serde(default)]
+    pub invalid_utf8_at: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,9 +391,13 @@ fn parse_modinfo(version: &[u8], raw: &[u8]) -> Result<BuildInfo, String> {
     } else {
         &[][..]
     };
-    let text = std::str::from_utf8(text).map_err(|_| "module info is not UTF-8".to_string())?;
+    // Go strings are bytes, so the runtime reads such a binary's build
+    // information without complaint: decode leniently and say so.
+    let decoded = crate::text::decode(text);
+    let text = &decoded.text;
     let mut info = BuildInfo {
         go_version: version.to_string(),
+        invalid_utf8_at: decoded.invalid_at,
         ..BuildInfo::default()
     };
     // Which module a `=>` line replaces: the main one or the last dep.
@@ -484,6 +494,9 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let Facts::Go(info) = &rec.facts else {
             continue;
         };
+        if let Some(at) = info.invalid_utf8_at {
+            out.lossy(CATALOGER_ID, rec, text::lossy_message(at, text::Tool::Go));
+        }
         let main_name = match &info.main {
             Some(m) => m.path.clone(),
             None => info.path.clone(),
@@ -789,10 +802,14 @@ mod tests {
             let got = analyze(&f);
             assert!(!matches!(got, Some(Facts::Go(_))), "{got:?}");
         }
-        // Non-UTF-8 or unprintable contents are errors, not panics.
+        // An unprintable version is an error, not a panic; module info
+        // that is not UTF-8 is decoded leniently and says where.
         assert!(parse_modinfo(b"go1\x01", b"").is_err());
         let bad = [INFO_START, b"\xff\xfe\n", INFO_END].concat();
-        assert!(parse_modinfo(b"go1.20", &bad).is_err());
+        assert_eq!(
+            parse_modinfo(b"go1.20", &bad).map(|i| i.invalid_utf8_at),
+            Ok(Some(0))
+        );
         assert!(uvarint(&[0xff; 12]).is_none());
     }
 }

@@ -69,6 +69,15 @@ pub struct ArchiveFacts {
     pub archives: Vec<Archive>,
     /// What could not be read (the facts before it are still good).
     pub problems: Vec<String>,
+    /// What a limit stopped (an entry too big, nesting too deep, too many
+    /// entries or archives, the inflate budget): the archive may hold more
+    /// than the facts say, so the scan is incomplete.
+    #[serde(default)]
+    pub limits: Vec<String>,
+    /// Manifests that were not UTF-8, decoded with replacement characters
+    /// as `java.util.jar.Manifest` does.
+    #[serde(default)]
+    pub lossy: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +131,7 @@ pub fn analyze_archive(
         inflated: Cell::new(0),
         limit: INFLATE_BASE.saturating_add(size.saturating_mul(INFLATE_RATIO)),
         archives: Cell::new(0),
+        hit: Cell::new(false),
     };
     let mut facts = ArchiveFacts::default();
     let mut hashed = HashRead::new(r);
@@ -136,17 +146,25 @@ pub fn analyze_archive(
         })
     };
     if let Err(e) = walked {
-        if !facts
+        let limit = budget.hit.take();
+        let found = facts
             .archives
             .iter()
-            .any(|a| !a.poms.is_empty() || a.manifest.is_some())
-        {
+            .any(|a| !a.poms.is_empty() || a.manifest.is_some());
+        if !found && limit {
+            return Ok(Some(Facts::Incomplete(format!("not fully analysed: {e}"))));
+        }
+        if !found {
             return Err(CatalogError::Parse {
                 path: path.to_string(),
                 message: e,
             });
         }
-        facts.problems.push(e);
+        if limit {
+            facts.limits.push(e);
+        } else {
+            facts.problems.push(e);
+        }
     } else if let Some(a) = facts.archives.first_mut() {
         a.sha1 = Some(hashed.hex());
     }
@@ -157,6 +175,9 @@ struct Budget {
     inflated: Cell<u64>,
     limit: u64,
     archives: Cell<usize>,
+    /// Set when a limit made a walk fail; taken by whoever records the
+    /// failure, so it is filed as a limit rather than as a broken archive.
+    hit: Cell<bool>,
 }
 
 /// Walk the entries of the archive `r` (positioned at its start).
@@ -183,6 +204,7 @@ fn walk(
     skip_prefix(r).map_err(ctx)?;
     for n in 0.. {
         if n >= MAX_ENTRIES {
+            budget.hit.set(true);
             return Err(ctx(format!("more than {MAX_ENTRIES} entries")));
         }
         let sig = match read_u32(r) {
@@ -333,12 +355,27 @@ fn content(
                 .read_to_end(&mut text)
                 .map_err(|e| format!("{name}: {e}"))?;
             if text.len() as u64 > MAX_META {
-                facts.problems.push(format!(
-                    "{at}!/{name}: larger than {MAX_META} bytes, ignored"
+                facts.limits.push(format!(
+                    "{at}!/{name}: not analysed: over the {MAX_META}-byte limit for pom.properties and MANIFEST.MF"
                 ));
                 return Ok(());
             }
-            let text = String::from_utf8_lossy(&text);
+            let text = if role == Role::Pom {
+                // java.util.Properties.load(InputStream), which Maven's
+                // readers use, decodes ISO-8859-1: every byte is a character.
+                std::borrow::Cow::Owned(text.iter().map(|&b| char::from(b)).collect())
+            } else {
+                // java.util.jar.Manifest decodes UTF-8 with replacement
+                // characters.
+                let d = crate::text::decode(&text);
+                if let Some(off) = d.invalid_at {
+                    facts.lossy.push(format!(
+                        "{at}!/{name}: {}",
+                        crate::text::lossy_message(off, crate::text::Tool::JavaManifest)
+                    ));
+                }
+                d.text
+            };
             let archive = &mut facts.archives[idx];
             if role == Role::Pom {
                 if let Some(p) = parse_pom_properties(&text, name) {
@@ -361,13 +398,13 @@ fn content(
                 format!("{at}!/{name}")
             };
             if depth + 1 > MAX_DEPTH {
-                facts.problems.push(format!(
+                facts.limits.push(format!(
                     "{inner}: nested deeper than {MAX_DEPTH}, not opened"
                 ));
                 return Ok(());
             }
             if budget.archives.get() >= MAX_ARCHIVES {
-                facts.problems.push(format!(
+                facts.limits.push(format!(
                     "{inner}: more than {MAX_ARCHIVES} archives, not opened"
                 ));
                 return Ok(());
@@ -390,6 +427,7 @@ fn content(
                 }
                 // A broken nested archive is recorded; the outer walk goes on
                 // (the caller drains the entry to find the next header).
+                Err(e) if budget.hit.take() => facts.limits.push(e),
                 Err(e) => facts.problems.push(e),
             }
         }
@@ -610,6 +648,7 @@ impl<R: Read> Read for Counted<'_, R> {
         let n = self.inner.read(buf)?;
         let total = self.budget.inflated.get() + n as u64;
         if total > self.budget.limit {
+            self.budget.hit.set(true);
             let limit = self.budget.limit;
             return Err(io::Error::other(format!(
                 "more than {limit} bytes inflated (zip bomb?)"
@@ -658,6 +697,12 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         };
         for p in &facts.problems {
             out.unknown(CATALOGER_ID, rec, p.clone());
+        }
+        for p in &facts.limits {
+            out.incomplete(CATALOGER_ID, rec, p.clone());
+        }
+        for p in &facts.lossy {
+            out.lossy(CATALOGER_ID, rec, p.clone());
         }
         for a in &facts.archives {
             let path = if a.inner_path.is_empty() {
@@ -708,6 +753,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::FileRecord;
@@ -947,6 +993,44 @@ mod tests {
         }
     }
 
+    /// Bytes that are not UTF-8 hide nothing. pom.properties is decoded as
+    /// `java.util.Properties.load(InputStream)` does (ISO-8859-1: `java`
+    /// reads `artifactId=caf\xe9` as "caf\u00e9"); a manifest as
+    /// `java.util.jar.Manifest` does (U+FFFD), with a lossy unknown.
+    #[test]
+    fn latin1_bytes_keep_the_package() {
+        let pom = b"groupId=org.example\nartifactId=caf\xe9\nversion=1.2\n";
+        let mf = b"Manifest-Version: 1.0\r\nImplementation-Title: na\xefve\r\nImplementation-Version: 3.4\r\n\r\n";
+        let inner = zip_of(&[("META-INF/MANIFEST.MF", mf, true)]);
+        let f = analyze(&zip_of(&[
+            ("META-INF/maven/org.example/cafe/pom.properties", pom, true),
+            ("lib/inner.jar", &inner, false),
+        ]))
+        .unwrap();
+        assert_eq!(f.archives[0].poms[0].artifact_id, "caf\u{e9}");
+        let m = f.archives[1].manifest.as_ref().unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.version.as_str()),
+            ("na\u{FFFD}ve", "3.4")
+        );
+        assert_eq!(f.lossy.len(), 1, "{:?}", f.lossy);
+        let mut index = FileIndex::new();
+        index.insert(crate::FileRecord {
+            path: "/app/x.jar".into(),
+            layer: None,
+            facts: Facts::Java(f),
+        });
+        let mut out = crate::Output::default();
+        catalog(&index, &mut out);
+        assert_eq!(out.packages.len(), 2);
+        assert!(
+            out.unknowns
+                .iter()
+                .any(|u| u.kind == bosun_core::UnknownKind::Lossy
+                    && u.message.contains("invalid UTF-8 at byte"))
+        );
+    }
+
     #[test]
     fn manifest_fallback_and_exclusion() {
         // As truth/large.json: jrt-fs.jar is named by its manifest;
@@ -1006,9 +1090,9 @@ mod tests {
         let f = analyze(&script).unwrap_or_default();
         assert_eq!(f.archives.len(), MAX_DEPTH + 1);
         assert!(
-            f.problems.iter().any(|p| p.contains("deeper")),
+            f.limits.iter().any(|p| p.contains("deeper")),
             "{:?}",
-            f.problems
+            f.limits
         );
         assert_eq!(f.archives[2].inner_path, "lib/in.jar!/lib/in.jar");
         assert_eq!(f.archives[0].sha1, Some(sha1_hex(&script)));

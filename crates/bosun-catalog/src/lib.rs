@@ -27,6 +27,7 @@ pub mod rpm;
 pub mod ruby;
 pub mod rust;
 pub mod shipped;
+pub mod text;
 
 use bosun_core::{Distro, Package, Relationship, Unknown, UnknownKind};
 use serde::{Deserialize, Serialize};
@@ -35,11 +36,85 @@ pub use index::{FileIndex, FileRecord, Scope};
 
 /// Bumped whenever any analyzer's output for the same bytes could change:
 /// it is part of every layer cache key.
-pub const ANALYZERS_VERSION: u32 = 3;
+pub const ANALYZERS_VERSION: u32 = 4;
 
-/// Files bigger than this are never kept as content (package databases and
-/// manifests are far smaller); a bigger one is recorded as unknown.
-pub const CONTENT_LIMIT: u64 = 64 << 20;
+/// The largest per-file limit of [`content_limit`]: no file kept as
+/// content is bigger.
+pub const CONTENT_LIMIT: u64 = 128 << 20;
+
+/// Content kept for the catalogers, summed over one layer's files: a layer
+/// of many files each under its own limit still cannot fill memory. Files
+/// past it become [`Facts::Incomplete`].
+pub const LAYER_CONTENT_BUDGET: u64 = 128 << 20;
+
+/// Content kept over all layers of one image (or one directory tree).
+pub const IMAGE_CONTENT_BUDGET: u64 = 128 << 20;
+
+const MIB: u64 = 1 << 20;
+
+/// How many bytes of the file at `path` (one some cataloger wants as
+/// content) may be kept, and what to call it in a message. Each limit is
+/// a few times the biggest real file of its kind: a dpkg `status` of a
+/// large image is 10-20 MiB, an rpm database up to ~100 MiB, a METADATA
+/// a few KiB to ~1 MiB, a package-lock.json tens of MiB.
+pub fn content_limit(path: &str) -> (u64, &'static str) {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if rpm::is_database(path) {
+        return (CONTENT_LIMIT, "an rpm database");
+    }
+    match name {
+        _ if path == "/var/lib/dpkg/status" => (64 * MIB, "dpkg status"),
+        _ if path == "/lib/apk/db/installed" => (64 * MIB, "the apk database"),
+        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" => {
+            (64 * MIB, "an npm lock file")
+        }
+        "installed.json" | "composer.lock" => (64 * MIB, "a Composer package list"),
+        "Cargo.lock" | "Gemfile.lock" | "gems.locked" => (16 * MIB, "a lock file"),
+        _ if name.ends_with(".deps.json") => (32 * MIB, "a .deps.json"),
+        "package.json" => (4 * MIB, "a package.json"),
+        "METADATA" | "PKG-INFO" => (4 * MIB, "Python core metadata"),
+        _ if name.ends_with(".egg-info") => (4 * MIB, "Python core metadata"),
+        "RECORD" | "installed-files.txt" => (16 * MIB, "a Python file list"),
+        "INSTALLER" => (MIB, "a Python INSTALLER"),
+        _ if name.ends_with(".gemspec") => (4 * MIB, "a gemspec"),
+        _ if name.ends_with(".list") || name.ends_with(".md5sums") => {
+            (16 * MIB, "a dpkg file list")
+        }
+        "copyright" => (4 * MIB, "a copyright file"),
+        _ if path.starts_with("/var/lib/dpkg/status.d/") => (16 * MIB, "a dpkg status.d entry"),
+        _ if os::wants(path) => (MIB, "an OS release file"),
+        _ => (16 * MIB, "a package file"),
+    }
+}
+
+/// Why a wanted file was not kept: over its own limit.
+pub fn over_limit_message(size: u64, path: &str) -> String {
+    let (limit, what) = content_limit(path);
+    format!(
+        "not analysed: {} is over the {} limit for {what}",
+        human(size),
+        human(limit)
+    )
+}
+
+/// Why a wanted file was not kept: the layer's or image's budget was spent.
+pub fn over_budget_message(size: u64, budget: u64, scope: &str) -> String {
+    format!(
+        "not analysed: {} would exceed the {} budget of package content kept per {scope}",
+        human(size),
+        human(budget)
+    )
+}
+
+fn human(n: u64) -> String {
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else if n >= MIB {
+        format!("{:.1} MiB", n as f64 / MIB as f64)
+    } else {
+        format!("{n} bytes")
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -57,7 +132,7 @@ pub enum CatalogError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interest {
     Skip,
-    /// Keep the bytes (up to [`CONTENT_LIMIT`]).
+    /// Keep the bytes (up to [`content_limit`]).
     Content,
     /// Might be an ELF binary with Go or Rust build information.
     Executable,
@@ -129,6 +204,35 @@ impl Output {
             cataloger: cataloger.to_string(),
             message: message.into(),
             kind: UnknownKind::Unparsed,
+        });
+    }
+
+    /// Decode `bytes` of `rec` as text (see [`text`]); when some were not
+    /// UTF-8, record that as a [`UnknownKind::Lossy`] unknown naming what
+    /// `tool` does with such a file. The caller keeps the package.
+    pub fn text<'a>(
+        &mut self,
+        cataloger: &str,
+        rec: &FileRecord,
+        bytes: &'a [u8],
+        tool: text::Tool,
+    ) -> std::borrow::Cow<'a, str> {
+        let d = text::decode(bytes);
+        if let Some(at) = d.invalid_at {
+            self.lossy(cataloger, rec, text::lossy_message(at, tool));
+        }
+        d.text
+    }
+
+    /// `rec` held text that was not UTF-8 and was decoded with replacement
+    /// characters; what it names is kept.
+    pub fn lossy(&mut self, cataloger: &str, rec: &FileRecord, message: impl Into<String>) {
+        self.unknowns.push(Unknown {
+            path: rec.path.clone(),
+            layer: rec.layer.clone(),
+            cataloger: cataloger.to_string(),
+            message: message.into(),
+            kind: UnknownKind::Lossy,
         });
     }
 
@@ -310,6 +414,7 @@ fn ownership(packages: &[Package]) -> Vec<Relationship> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use bosun_core::package::ComposerMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output, Scope};
 
 pub const CATALOGER_ID: &str = "php-composer-cataloger";
@@ -48,8 +49,8 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let Some(bytes) = rec.content() else {
             continue;
         };
-        let parsed = match file_kind(&rec.path) {
-            Some(FileKind::Installed) => parse_installed(bytes),
+        let kind = match file_kind(&rec.path) {
+            Some(FileKind::Installed) => FileKind::Installed,
             // A lock file describes a source tree, not what an image runs
             // (see `Scope`); next to an installed vendor dir it is redundant.
             Some(FileKind::Lock) if index.scope() == Scope::Directory => {
@@ -57,9 +58,16 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
                 if index.get(&format!("{project}{INSTALLED}")).is_some() {
                     continue;
                 }
-                parse_lock(bytes)
+                FileKind::Lock
             }
             _ => continue,
+        };
+        // The installed code loads through Composer's autoloader whatever
+        // the metadata's encoding: decode leniently, keep the packages.
+        let text = out.text(CATALOGER_ID, rec, bytes, Tool::Composer);
+        let parsed = match kind {
+            FileKind::Installed => parse_installed(text.as_bytes()),
+            FileKind::Lock => parse_lock(text.as_bytes()),
         };
         match parsed {
             Ok(p) => emit(rec, p, out),
@@ -393,7 +401,11 @@ mod tests {
                 Scope::Image,
                 &[("/a/vendor/composer/installed.json", b)],
             ));
-            assert_eq!(out.unknowns.len(), 1, "{:?}", String::from_utf8_lossy(b));
+            let unparsed = out
+                .unknowns
+                .iter()
+                .filter(|u| u.kind == bosun_core::UnknownKind::Unparsed);
+            assert_eq!(unparsed.count(), 1, "{:?}", String::from_utf8_lossy(b));
             assert!(out.packages.is_empty());
         }
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));

@@ -19,6 +19,7 @@ use bosun_core::package::RustMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 
 use crate::binary::{LOOKAHEAD, scan_range};
+use crate::text::Tool;
 use crate::{Facts, FileIndex, Output, Scope};
 
 pub const CATALOGER_ID: &str = "rust-cataloger";
@@ -313,7 +314,8 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
             }
             // Cargo.lock describes a source tree, not what an image runs (see `Scope`).
             Facts::Content(bytes) if wants(&rec.path) && index.scope() == Scope::Directory => {
-                match parse_cargo_lock(bytes) {
+                let text = out.text(CATALOGER_ID, rec, bytes, Tool::Cargo);
+                match parse_cargo_lock(text.as_bytes()) {
                     Ok(locked) => {
                         for l in locked {
                             let meta = RustMetadata {

@@ -431,6 +431,10 @@ pub enum UnknownKind {
     /// root, a link to outside it): taken as a container runtime would take
     /// it, and reported as a red flag of its own.
     Suspicious,
+    /// A package file that is not valid UTF-8 (a Latin-1 description):
+    /// decoded with replacement characters and the package kept, as the
+    /// ecosystem's runtime would load it. Neither missing nor gating.
+    Lossy,
 }
 
 impl UnknownKind {
@@ -439,6 +443,7 @@ impl UnknownKind {
             UnknownKind::Unparsed => "unparsed",
             UnknownKind::Incomplete => "incomplete",
             UnknownKind::Suspicious => "suspicious",
+            UnknownKind::Lossy => "lossy",
         }
     }
 
@@ -454,6 +459,7 @@ impl std::str::FromStr for UnknownKind {
             "unparsed" => Ok(UnknownKind::Unparsed),
             "incomplete" => Ok(UnknownKind::Incomplete),
             "suspicious" => Ok(UnknownKind::Suspicious),
+            "lossy" => Ok(UnknownKind::Lossy),
             other => Err(format!("unknown kind {other:?}")),
         }
     }

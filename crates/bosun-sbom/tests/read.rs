@@ -179,6 +179,7 @@ fn unknown_kinds_round_trip() {
         UnknownKind::Unparsed,
         UnknownKind::Incomplete,
         UnknownKind::Suspicious,
+        UnknownKind::Lossy,
     ]
     .into_iter()
     .enumerate()

@@ -9,7 +9,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bosun_catalog::shipped::FileDigests;
-use bosun_catalog::{CONTENT_LIMIT, Facts, FileIndex, FileRecord, Interest, binary, java};
+use bosun_catalog::{
+    Facts, FileIndex, FileRecord, IMAGE_CONTENT_BUDGET, Interest, LAYER_CONTENT_BUDGET, binary,
+    content_limit, java, over_budget_message, over_limit_message,
+};
 use bosun_core::DigestWriter;
 use bosun_core::digest::Algorithm;
 use bosun_oci::image::Layer;
@@ -39,19 +42,71 @@ pub struct LayerAnalysis {
     pub package_files: Vec<(String, String)>,
 }
 
+/// What is left of a budget of kept content (a layer's, a tree's).
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub left: u64,
+    pub total: u64,
+    /// "layer", "image", "directory tree": for messages.
+    pub scope: &'static str,
+}
+
+impl Budget {
+    pub fn new(total: u64, scope: &'static str) -> Budget {
+        Budget {
+            left: total,
+            total,
+            scope,
+        }
+    }
+}
+
 /// Analyse one file's content stream according to its interest.
 pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read) -> Option<Facts> {
+    let mut unbounded = Budget::new(u64::MAX, "file");
+    analyze_file_within(path, interest, size, r, &mut unbounded)
+}
+
+/// [`analyze_file`], keeping content only within the file kind's own limit
+/// ([`content_limit`]) and what is left of `budget`; a file over either
+/// becomes [`Facts::Incomplete`] (never a silent loss), and is not read.
+pub fn analyze_file_within(
+    path: &str,
+    interest: Interest,
+    size: u64,
+    r: &mut dyn Read,
+    budget: &mut Budget,
+) -> Option<Facts> {
     let res = match interest {
         Interest::Skip => return None,
         Interest::Content => {
-            if size > CONTENT_LIMIT {
-                return Some(Facts::Incomplete(format!(
-                    "not analysed: {size} bytes is over the {CONTENT_LIMIT}-byte limit for package databases and manifests"
+            let (limit, _) = content_limit(path);
+            if size > limit {
+                return Some(Facts::Incomplete(over_limit_message(size, path)));
+            }
+            if size > budget.left {
+                return Some(Facts::Incomplete(over_budget_message(
+                    size,
+                    budget.total,
+                    budget.scope,
                 )));
             }
+            // The size said is not trusted (a directory file may grow):
+            // read one byte more than allowed to tell.
+            let allowed = limit.min(budget.left);
             let mut buf = Vec::with_capacity(size as usize);
-            match r.take(CONTENT_LIMIT).read_to_end(&mut buf) {
-                Ok(_) => return Some(Facts::Content(buf)),
+            match r.take(allowed.saturating_add(1)).read_to_end(&mut buf) {
+                Ok(n) if n as u64 > allowed => {
+                    return Some(Facts::Incomplete(if n as u64 > limit {
+                        over_limit_message(n as u64, path)
+                    } else {
+                        over_budget_message(n as u64, budget.total, budget.scope)
+                    }));
+                }
+                Ok(n) => {
+                    budget.left -= n as u64;
+                    return Some(Facts::Content(buf));
+                }
                 Err(e) => return Some(Facts::Unreadable(format!("reading: {e}"))),
             }
         }
@@ -104,6 +159,7 @@ struct Scanned {
 /// whole content for secrets in the same pass. `spare` is a reusable buffer
 /// for the rest of a file kept whole; `lists_wanted` whether a dpkg
 /// `md5sums` list is still worth keeping.
+#[allow(clippy::too_many_arguments)]
 fn analyze_and_scan(
     path: &str,
     interest: Interest,
@@ -112,10 +168,11 @@ fn analyze_and_scan(
     secrets: Option<&Scanner>,
     spare: &mut Vec<u8>,
     lists_wanted: bool,
+    budget: &mut Budget,
 ) -> io::Result<(Option<Facts>, Scanned)> {
     let Some(scanner) = secrets.filter(|s| !s.skips(path)) else {
         return Ok((
-            analyze_file(path, interest, size, content),
+            analyze_file_within(path, interest, size, content, budget),
             Scanned::default(),
         ));
     };
@@ -129,7 +186,7 @@ fn analyze_and_scan(
         scan: &mut scan,
         keep: keep_list.then_some(&mut list),
     };
-    let facts = analyze_file(path, interest, size, &mut tee);
+    let facts = analyze_file_within(path, interest, size, &mut tee, budget);
     // The rest the analyzer did not read: through `spare` when it is kept
     // too, else straight into the scanner's buffer.
     if tee.keep.is_some() {
@@ -172,6 +229,7 @@ pub fn analyze_tar_with(
     let mut rejected = Vec::new();
     let mut spare = Vec::new();
     let mut shipped = ShippedCheck::default();
+    let mut budget = Budget::new(LAYER_CONTENT_BUDGET, "layer");
     layer::walk(
         r,
         what,
@@ -187,6 +245,7 @@ pub fn analyze_tar_with(
                     secrets,
                     &mut spare,
                     lists_wanted,
+                    &mut budget,
                 )?;
                 if let Some(f) = facts {
                     a.facts.push((e.path.clone(), f));
@@ -372,6 +431,7 @@ pub(crate) fn analyze_layers_with(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(image.layers[i].descriptor.size));
     let next = AtomicUsize::new(0);
+    let spent = Mutex::new(0u64);
     let workers = opts.parallel_layers.clamp(1, n.max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -386,16 +446,23 @@ pub(crate) fn analyze_layers_with(
                         &layer.diff_id,
                         secrets.map(Scanner::fingerprint),
                     );
-                    if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key)) {
+                    if let Some(mut hit) = cache.as_ref().and_then(|c| c.get(&key)) {
+                        charge_image_budget(&mut hit, &spent);
                         observer.layer_finished(i, true);
                         *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(Ok(hit));
                         continue;
                     }
-                    let res = analyze_one(store, i, layer, opts.verify_diff_ids, secrets, observer);
+                    let mut res =
+                        analyze_one(store, i, layer, opts.verify_diff_ids, secrets, observer);
                     if let (Ok(a), Some(c)) = (&res, &cache)
                         && let Err(e) = c.put(&key, a)
                     {
                         tracing::warn!("could not write the layer cache: {e}");
+                    }
+                    // After caching: the layer's own facts are cached whole,
+                    // the image's budget is applied per image.
+                    if let Ok(a) = &mut res {
+                        charge_image_budget(a, &spent);
                     }
                     observer.layer_finished(i, false);
                     *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(res);
@@ -417,6 +484,26 @@ pub(crate) fn analyze_layers_with(
                 })
         })
         .collect()
+}
+
+/// Keep the content an image's layers hold for the catalogers within
+/// [`IMAGE_CONTENT_BUDGET`]: each layer is charged as it finishes, and
+/// content past the budget becomes [`Facts::Incomplete`] (the scan says it
+/// is incomplete). Layers run in parallel, so on an image over the budget
+/// which files are left out may vary between runs; that it is reported
+/// does not.
+fn charge_image_budget(a: &mut LayerAnalysis, spent: &Mutex<u64>) {
+    let mut spent = spent.lock().unwrap_or_else(|p| p.into_inner());
+    for (_, f) in a.facts.iter_mut() {
+        if let Facts::Content(bytes) = f {
+            let n = bytes.len() as u64;
+            if spent.saturating_add(n) > IMAGE_CONTENT_BUDGET {
+                *f = Facts::Incomplete(over_budget_message(n, IMAGE_CONTENT_BUDGET, "image"));
+            } else {
+                *spent += n;
+            }
+        }
+    }
 }
 
 /// Directories the kernel fills in: never part of what is installed.
@@ -447,7 +534,11 @@ pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAna
     // The walk lists the files to read; reading, analysing and searching
     // them runs on every core (a project tree is mostly I/O and secret
     // search), and results are taken in walk order, so output is stable.
-    let mut jobs: Vec<(String, std::path::PathBuf, Interest, u64)> = Vec::new();
+    // Content kept for the whole tree is budgeted in walk order, from the
+    // sizes the walk sees, so which files are left out never depends on
+    // which thread read first.
+    let mut jobs: Vec<(String, std::path::PathBuf, Interest, u64, u64)> = Vec::new();
+    let mut tree_left = IMAGE_CONTENT_BUDGET;
     let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     let walker = walker.filter_entry(|e| {
         !(is_fs_root && e.depth() == 1 && VIRTUAL_DIRS.iter().any(|v| e.path() == Path::new(v)))
@@ -484,7 +575,16 @@ pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAna
         if interest == Interest::Skip && secrets.is_none_or(|s| s.skips(&path)) {
             continue;
         }
-        jobs.push((path, entry.into_path(), interest, md.len()));
+        let mut allowance = 0;
+        // A file over the tree's budget gets none: it is not read at all.
+        if interest == Interest::Content
+            && md.len() <= content_limit(&path).0
+            && md.len() <= tree_left
+        {
+            allowance = md.len();
+            tree_left -= md.len();
+        }
+        jobs.push((path, entry.into_path(), interest, md.len(), allowance));
     }
     type Outcome = Result<(Option<Facts>, Scanned), (bool, String)>;
     let outcomes: Vec<std::sync::OnceLock<Outcome>> =
@@ -497,14 +597,26 @@ pub fn analyze_dir_with(root: &Path, secrets: Option<&Scanner>) -> Result<DirAna
                 let mut spare = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let (Some((path, full, interest, size)), Some(slot)) =
+                    let (Some((path, full, interest, size, allowance)), Some(slot)) =
                         (jobs.get(i), outcomes.get(i))
                     else {
                         break;
                     };
+                    let mut budget = Budget {
+                        left: *allowance,
+                        total: IMAGE_CONTENT_BUDGET,
+                        scope: "directory tree",
+                    };
                     let outcome = match std::fs::File::open(full) {
                         Ok(mut f) => analyze_and_scan(
-                            path, *interest, *size, &mut f, secrets, &mut spare, true,
+                            path,
+                            *interest,
+                            *size,
+                            &mut f,
+                            secrets,
+                            &mut spare,
+                            true,
+                            &mut budget,
                         )
                         .map_err(|e| (false, format!("reading: {e}"))),
                         Err(e) => Err((true, format!("opening: {e}"))),

@@ -1,6 +1,7 @@
 //! Every fixture image, catalogued, must give exactly the package set the
 //! native tools report (fixtures/truth/<image>.json): nothing missing,
 //! nothing invented, each installed copy once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -378,7 +378,7 @@ fn analysis_issues(unknowns: &[bosun_core::Unknown]) -> Vec<Issue> {
         .iter()
         .filter_map(|u| {
             let (rule_id, severity, title, fix) = match u.kind {
-                UnknownKind::Unparsed => return None,
+                UnknownKind::Unparsed | UnknownKind::Lossy => return None,
                 UnknownKind::Incomplete => (
                     INCOMPLETE_RULE,
                     Severity::Unknown,

@@ -25,6 +25,7 @@ use bosun_core::package::NpmMetadata;
 use bosun_core::{Package, PackageKind, PackageMetadata};
 use serde_json::Value;
 
+use crate::text::Tool;
 use crate::{FileIndex, FileRecord, Output, Scope};
 
 pub const CATALOGER_ID: &str = "npm-cataloger";
@@ -141,13 +142,13 @@ impl<'a> LockIndex<'a> {
     }
 }
 
-fn parse_lock(rec: &FileRecord, bytes: &[u8]) -> Result<Lock, String> {
+fn parse_lock(rec: &FileRecord, bytes: &[u8], out: &mut Output) -> Result<Lock, String> {
     let name = rec.path.rsplit('/').next().unwrap_or("");
-    let text = || std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"));
+    let text = out.text(CATALOGER_ID, rec, bytes, Tool::Node);
     match name {
-        "yarn.lock" => yarn::parse(text()?),
-        "pnpm-lock.yaml" => pnpm::parse(text()?),
-        _ => lock::parse(bytes),
+        "yarn.lock" => yarn::parse(&text),
+        "pnpm-lock.yaml" => pnpm::parse(&text),
+        _ => lock::parse(&text),
     }
 }
 
@@ -193,7 +194,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let Some(bytes) = rec.content() else {
             continue;
         };
-        match parse_lock(rec, bytes) {
+        match parse_lock(rec, bytes, out) {
             Ok(l) => {
                 if l.skipped > 0 {
                     let n = l.skipped;
@@ -218,7 +219,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         let dir = parent(&rec.path);
         let project = project_of(dir);
         let lock = indexes.get(project);
-        match installed_package(rec, dir, project, lock) {
+        match installed_package(rec, dir, project, lock, out) {
             Ok(Some(p)) => out.packages.push(p),
             Ok(None) => {}
             Err(e) => out.unknown(CATALOGER_ID, rec, e),
@@ -234,7 +235,7 @@ pub fn catalog(index: &FileIndex, out: &mut Output) {
         .collect();
     for dir in roots {
         let root = match projects.get(dir) {
-            Some(rec) => root_package(rec).map(|p| p.map(|p| (p, *rec))),
+            Some(rec) => root_package(rec, out).map(|p| p.map(|p| (p, *rec))),
             None => Ok(None),
         };
         match root {
@@ -311,11 +312,15 @@ fn package(
     }
 }
 
-fn parse_json(rec: &FileRecord) -> Result<Option<Value>, String> {
+/// Node reads package.json as UTF-8 with replacement characters and
+/// without a byte-order mark: so does this, so a stray byte in a
+/// description hides nothing.
+fn parse_json(rec: &FileRecord, out: &mut Output) -> Result<Option<Value>, String> {
     let Some(bytes) = rec.content() else {
         return Ok(None);
     };
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))?;
+    let text = out.text(CATALOGER_ID, rec, bytes, Tool::Node);
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("invalid JSON: {e}"))?;
     if !v.is_object() {
         return Err("package.json is not a JSON object".into());
     }
@@ -340,8 +345,9 @@ fn installed_package(
     dir: &str,
     project: &str,
     lock: Option<&LockIndex>,
+    out: &mut Output,
 ) -> Result<Option<Package>, String> {
-    let Some(v) = parse_json(rec)? else {
+    let Some(v) = parse_json(rec, out)? else {
         return Ok(None);
     };
     // A package.json without a version is a stub (some packages ship
@@ -369,13 +375,13 @@ fn installed_package(
     Ok(Some(package(rec, name, version, licenses(&v), m)))
 }
 
-fn root_package(rec: &FileRecord) -> Result<Option<Package>, String> {
+fn root_package(rec: &FileRecord, out: &mut Output) -> Result<Option<Package>, String> {
     if rec.content().is_some_and(|b| b.len() > PROJECT_JSON_LIMIT) {
         return Err(format!(
             "project package.json over {PROJECT_JSON_LIMIT} bytes"
         ));
     }
-    let Some(v) = parse_json(rec)? else {
+    let Some(v) = parse_json(rec, out)? else {
         return Ok(None);
     };
     // Applications often have no version; the project is still reported.
