@@ -280,8 +280,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = scan_options(cli.cache_dir, &args.image)?;
             let target = bosun_scan::Target::parse(&args.target)?;
             args.attest.check(&target)?;
-            let (attest_format, attest_type) =
-                attest_format(args.attest_format.as_deref(), &outputs)?;
+            let (attest_format, attest_type) = if args.attest.attest {
+                attest_format(args.attest_format.as_deref(), &outputs)?
+            } else {
+                (bosun_sbom::Format::CycloneDxJson, "cyclonedx")
+            };
             let created = creation_time()?;
             let scanned = {
                 let bars = progress::Bars::new(cli.quiet);

@@ -187,7 +187,7 @@ fn exit_codes_gate_on_severity() {
         .unwrap();
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("unknown severity"),
+        stderr(&out).contains("--fail-on bogus: expected none, any, unknown"),
         "{}",
         stderr(&out)
     );
@@ -480,6 +480,23 @@ fn stale_database_warns() {
         .output()
         .unwrap();
     assert_eq!(code(&out), 0);
+    // Said once: the table on standard output lists it, so stderr does not.
+    let both = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(both.matches("run `bosun db update`").count(), 1, "{both}");
+    // Other formats are for machines: the note goes to stderr.
+    let out = bosun(cache)
+        .args([
+            "scan",
+            &img,
+            "--fail-on",
+            "none",
+            "--db-max-age",
+            "1",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
     assert!(
         stderr(&out).contains("run `bosun db update`"),
         "{}",
@@ -787,8 +804,19 @@ fn secrets_and_misconfig_scanners_report_issues() {
             "{path}: the secret leaked into the report"
         );
     }
+    // Image configuration checks run when asked for, not by default
+    // (what a `trivy image` user expects).
     assert!(
-        issues.iter().any(|i| i["kind"] == "misconfig"),
+        !issues.iter().any(|i| i["kind"] == "misconfig"),
+        "image checks ran by default: {issues:#?}"
+    );
+    let (all, _) = scan_json(cache, &img, &["--scanners", "vuln,secret,misconfig"]);
+    assert!(
+        all["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "misconfig"),
         "image checks ran"
     );
     // Secrets gate: CRITICAL ones fail --fail-on critical.

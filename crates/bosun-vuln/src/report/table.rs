@@ -45,14 +45,29 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
     // Groups in the order of their most severe finding, since `ordered`
     // puts the most severe first.
     let mut groups: Vec<(String, Vec<Row<'_>>)> = Vec::new();
+    let mut firsts: Vec<&Finding> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for f in ordered(&report.findings) {
         let i = *index.entry(f.package.id.as_str()).or_insert_with(|| {
             groups.push((group_title(f), Vec::new()));
+            firsts.push(f);
             groups.len() - 1
         });
         if let Some(g) = groups.get_mut(i) {
             g.1.push(row(f));
+        }
+    }
+    // Two packages of the same name and version (two copies of a jar):
+    // their locations tell them apart.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (title, _) in &groups {
+        *seen.entry(title.clone()).or_default() += 1;
+    }
+    for ((title, _), f) in groups.iter_mut().zip(&firsts) {
+        if seen.get(title.as_str()).is_some_and(|n| *n > 1) {
+            if let Some(place) = location(f) {
+                title.push_str(&format!(" at {place}"));
+            }
         }
     }
 
@@ -228,6 +243,17 @@ fn group_title(f: &Finding) -> String {
         one_line(&f.installed_version, MAX_CELL),
         f.package.kind.purl_type()
     )
+}
+
+/// Where a package was found: its first location (`(+n)` for more),
+/// cleaned and bounded.
+fn location(f: &Finding) -> Option<String> {
+    let (first, rest) = f.package.locations.split_first()?;
+    let mut s = one_line(&first.path, 2 * MAX_CELL);
+    if !rest.is_empty() {
+        s.push_str(&format!(" (+{})", rest.len()));
+    }
+    Some(s)
 }
 
 fn row(f: &Finding) -> Row<'_> {
