@@ -944,3 +944,172 @@ fn secrets_in_unmodified_package_files_are_a_notice() {
     assert_eq!(status, 1, "{r:#}");
     assert_eq!(r["issues"][0]["path"], "/usr/share/demo/key.pem");
 }
+
+/// `--severity` filters, and `--fail-on` gates, every scanner alike; image
+/// configuration checks run only when asked for.
+#[test]
+fn severity_and_fail_on_apply_to_every_scanner() {
+    let (Some(cache), Some(img)) = (cache(), image("debian-minbase")) else {
+        return;
+    };
+    let all = ["--scanners", "vuln,secret,misconfig"];
+    let (full, _) = scan_json(cache, &img, &all);
+    let low = |r: &Value| -> Vec<Value> {
+        r["issues"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| {
+                i["kind"] != "analysis"
+                    && !["HIGH", "CRITICAL"].contains(&i["severity"].as_str().unwrap())
+            })
+            .collect()
+    };
+    assert!(
+        !low(&full).is_empty(),
+        "the image checks find something below HIGH"
+    );
+    let (high, _) = scan_json(
+        cache,
+        &img,
+        &[
+            "--scanners",
+            "vuln,secret,misconfig",
+            "--severity",
+            "HIGH,CRITICAL",
+        ],
+    );
+    assert!(low(&high).is_empty(), "{:#}", high["issues"]);
+    assert!(
+        high["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "HIGH" || f["severity"] == "CRITICAL")
+    );
+    // By default no image checks: "no USER" is not what fails --fail-on.
+    let (default, _) = scan_json(cache, &img, &[]);
+    let kinds: BTreeSet<&str> = default["issues"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(!kinds.contains("misconfig"), "{kinds:?}");
+    let at_least_high = |r: &Value| {
+        ["findings", "issues"].iter().any(|k| {
+            r[*k].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x["severity"] == "HIGH" || x["severity"] == "CRITICAL")
+            })
+        })
+    };
+    let out = bosun(cache)
+        .args(["scan", &img, "-o", "json", "--fail-on", "high"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&out),
+        i32::from(at_least_high(&default)),
+        "{}",
+        stderr(&out)
+    );
+    // With the image checks, a HIGH one fails the gate like a finding.
+    let out = bosun(cache)
+        .args(["scan", &img, "-o", "json", "--fail-on", "high"])
+        .args(all)
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&out),
+        i32::from(at_least_high(&full)),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `sbom:-` reads standard input; a too large SBOM file is refused from
+/// its size, before it is read.
+#[test]
+fn sbom_from_stdin_and_size_checked_first() {
+    let Some(cache) = cache() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let sbom = tmp.path().join("s.cdx.json");
+    let made = Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .args(["sbom", "--no-cache", "-o"])
+        .arg(format!("cyclonedx-json={}", sbom.display()))
+        .arg(format!("dir:{}", tmp.path().display()))
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let out = bosun(cache)
+        .args(["scan", "sbom:-", "-o", "json", "--fail-on", "none"])
+        .stdin(std::fs::File::open(&sbom).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["schema"], "bosun-scan/1");
+    // A sparse file one byte over 512 MiB: the error names its size, which
+    // only the metadata knows before reading.
+    let big = tmp.path().join("big.json");
+    let f = std::fs::File::create(&big).unwrap();
+    let size: u64 = 512 * 1024 * 1024 + 1;
+    f.set_len(size).unwrap();
+    let out = bosun(cache)
+        .arg("scan")
+        .arg(format!("sbom:{}", big.display()))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(&format!("{size} bytes")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `scan --fail-on` and `config --fail-on` take the same words.
+#[test]
+fn fail_on_words_are_the_same_in_scan_and_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let df = tmp.path().join("Dockerfile");
+    std::fs::write(&df, "FROM alpine:3.19\nUSER app\n").unwrap();
+    for word in [
+        "none",
+        "never",
+        "any",
+        "ANY",
+        "unknown",
+        "negligible",
+        "low",
+        "Medium",
+        "high",
+        "critical",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args(["scan", "--scanners", "secret", "--fail-on", word])
+            .arg(format!("dir:{}", tmp.path().display()))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "scan --fail-on {word}: {}", stderr(&out));
+        let out = Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args(["config", "--fail-on", word])
+            .arg(&df)
+            .output()
+            .unwrap();
+        assert_ne!(code(&out), 2, "config --fail-on {word}: {}", stderr(&out));
+    }
+    for cmd in ["scan", "config"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bosun"))
+            .args([cmd, "--fail-on", "severe", df.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2);
+        assert!(
+            stderr(&out).contains("expected none, any, unknown, negligible"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+    }
+}

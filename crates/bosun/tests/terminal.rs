@@ -110,7 +110,14 @@ fn scan_table_of_a_hostile_secret_path() {
     )
     .unwrap();
     let out = bosun()
-        .args(["scan", "--no-cache", "--scanners", "secret", "--fail-on", "none"])
+        .args([
+            "scan",
+            "--no-cache",
+            "--scanners",
+            "secret",
+            "--fail-on",
+            "none",
+        ])
         .arg(format!("dir:{}", tmp.path().display()))
         .output()
         .unwrap();
