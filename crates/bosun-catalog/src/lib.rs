@@ -45,7 +45,7 @@ pub const CONTENT_LIMIT: u64 = 64 << 20;
 pub enum CatalogError {
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: String,
         #[source]

@@ -111,6 +111,24 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// An error and its causes on one line (`what: cause: cause`), for places
+/// that keep an error as text (an SBOM's unknowns, a feed's status): error
+/// types put their cause in `source()`, not in their own message, so
+/// `to_string()` alone would lose it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !s.ends_with(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cause = c.source();
+    }
+    s
+}
+
 /// True when `s` holds nothing [`escape`] or [`clean`] would change.
 pub fn is_plain(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() || is_invisible(c))

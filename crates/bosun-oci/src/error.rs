@@ -2,13 +2,13 @@ use bosun_core::Digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{what} is not valid JSON: {source}")]
+    #[error("{what} is not valid JSON")]
     Json {
         what: String,
         #[source]

@@ -60,7 +60,7 @@ pub fn analyze_file(path: &str, interest: Interest, size: u64, r: &mut dyn Read)
     };
     match res {
         Ok(f) => f,
-        Err(e) => Some(Facts::Unreadable(e.to_string())),
+        Err(e) => Some(Facts::Unreadable(bosun_core::text::chain(&e))),
     }
 }
 

@@ -341,3 +341,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::VerifyAttestation(args) => sign::verify_attestation(args),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bosun_sbom::Format;
+
+    fn outs(specs: &[&str]) -> Vec<output::Output<Format>> {
+        let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        output::parse(&output::SBOM_FORMATS, None, &specs).unwrap()
+    }
+
+    #[test]
+    fn attested_format_follows_the_one_written() {
+        assert_eq!(
+            attest_format(None, &outs(&["spdx-json"])).unwrap(),
+            (Format::SpdxJson, "spdx")
+        );
+        assert_eq!(
+            attest_format(None, &outs(&["spdx-json=a", "table"])).unwrap(),
+            (Format::SpdxJson, "spdx")
+        );
+        assert_eq!(
+            attest_format(None, &outs(&["table"])).unwrap(),
+            (Format::CycloneDxJson, "cyclonedx")
+        );
+        assert!(attest_format(None, &outs(&["spdx-json=a", "cyclonedx-json"])).is_err());
+        assert_eq!(
+            attest_format(Some("cyclonedx-json"), &outs(&["spdx-json"])).unwrap(),
+            (Format::CycloneDxJson, "cyclonedx")
+        );
+    }
+}

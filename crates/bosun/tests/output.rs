@@ -293,3 +293,17 @@ fn one_o_rule_in_every_command() {
     }
     assert!(!t.join("out.json").exists());
 }
+
+/// A cause is printed once: error types keep it in `source()`, not also in
+/// their own message.
+#[test]
+fn causes_are_printed_once() {
+    for target in ["dir:/nonexistent/bosun", "oci-archive:/nonexistent/bosun"] {
+        let out = bosun()
+            .args(["sbom", "--no-cache", target])
+            .output()
+            .unwrap();
+        let e = err(&out);
+        assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+    }
+}

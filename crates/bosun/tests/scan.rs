@@ -1113,3 +1113,36 @@ fn fail_on_words_are_the_same_in_scan_and_config() {
         );
     }
 }
+
+/// An advisory with no summary is summarised by its details' first
+/// paragraph, whole: the JSON report does not cut it mid-sentence.
+#[test]
+fn json_summary_is_not_cut() {
+    let Some(cache) = cache() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("requirements.txt"), "trac==0.8.4\n").unwrap();
+    let (r, _) = scan_json(
+        cache,
+        &format!("dir:{}", tmp.path().display()),
+        &["--scanners", "vuln"],
+    );
+    // PYSEC-2006-2's `details` in ../shared/vulndata/osv/PyPI/all.zip (it
+    // has no `summary`), 367 bytes.
+    let want = "Trac before 0.9.6 does not disable the \"raw\" or \"include\" commands when \
+                providing untrusted users with restructured text (reStructuredText) \
+                functionality from docutils, which allows remote attackers to read arbitrary \
+                files, perform cross-site scripting (XSS) attacks, or cause a denial of service \
+                via unspecified vectors. NOTE: this might be related to CVE-2006-3458.";
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["id"] == "PYSEC-2006-2"
+                || f["aliases"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "PYSEC-2006-2"))
+        })
+        .unwrap_or_else(|| panic!("no PYSEC-2006-2: {:#}", r["findings"]));
+    assert_eq!(f["summary"], want);
+}
