@@ -1120,7 +1120,15 @@ fn fail_on_words_are_the_same_in_scan_and_config() {
 fn json_summary_is_not_cut() {
     let Some(cache) = cache() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("requirements.txt"), "trac==0.8.4\n").unwrap();
+    let meta = tmp
+        .path()
+        .join("usr/lib/python3/dist-packages/Trac-0.8.4.dist-info");
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("METADATA"),
+        "Metadata-Version: 2.1\nName: Trac\nVersion: 0.8.4\n",
+    )
+    .unwrap();
     let (r, _) = scan_json(
         cache,
         &format!("dir:{}", tmp.path().display()),
