@@ -288,13 +288,14 @@ pub fn parse<F: Copy + PartialEq>(
             }
         }
     }
-    if let Some(format) = flag {
-        if !flag_used && !outs.iter().any(|o| o.dest == Dest::Stdout) {
-            outs.push(Output {
-                format,
-                dest: Dest::Stdout,
-            });
-        }
+    if let Some(format) = flag
+        && !flag_used
+        && !outs.iter().any(|o| o.dest == Dest::Stdout)
+    {
+        outs.push(Output {
+            format,
+            dest: Dest::Stdout,
+        });
     }
     if outs.is_empty() {
         outs.push(Output {

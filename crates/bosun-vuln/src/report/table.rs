@@ -64,10 +64,10 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
         *seen.entry(title.clone()).or_default() += 1;
     }
     for ((title, _), f) in groups.iter_mut().zip(&firsts) {
-        if seen.get(title.as_str()).is_some_and(|n| *n > 1) {
-            if let Some(place) = location(f) {
-                title.push_str(&format!(" at {place}"));
-            }
+        if seen.get(title.as_str()).is_some_and(|n| *n > 1)
+            && let Some(place) = location(f)
+        {
+            title.push_str(&format!(" at {place}"));
         }
     }
 
@@ -289,5 +289,42 @@ fn colour(s: Severity) -> Option<&'static str> {
         Severity::Medium => Some("33"),
         Severity::Low => Some("36"),
         Severity::Negligible | Severity::Unknown => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ignore::tests::{finding, report};
+
+    /// Two copies of one jar: same name and version, different ids; the
+    /// rows say where each one is. Unique rows stay as they were.
+    #[test]
+    fn same_name_and_version_rows_show_the_location() {
+        let mut a = finding(
+            "CVE-2022-1471",
+            &[],
+            "snakeyaml",
+            "pkg:maven/org.yaml/snakeyaml@1.33",
+        );
+        let mut b = a.clone();
+        a.package.id = "jar-1".into();
+        a.package.locations[0].path = "/app/lib/snakeyaml-1.33.jar".into();
+        b.package.id = "jar-2".into();
+        b.package.locations[0].path = "/opt/tool/snakeyaml-1.33.jar".into();
+        let other = finding("CVE-2023-1", &[], "zlib", "pkg:deb/debian/zlib@1.0");
+        let mut out = Vec::new();
+        write(&report(vec![a, b, other]), &Options::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("snakeyaml 1.0 (deb) at /app/lib/snakeyaml-1.33.jar"),
+            "{text}"
+        );
+        assert!(
+            text.contains("snakeyaml 1.0 (deb) at /opt/tool/snakeyaml-1.33.jar"),
+            "{text}"
+        );
+        assert!(text.lines().any(|l| l == "zlib 1.0 (deb)"), "{text}");
     }
 }
