@@ -120,7 +120,7 @@ fn human(n: u64) -> String {
 pub enum CatalogError {
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: String,
         #[source]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use bosun_core::text::clean;
 use serde_json::{Value, json};
 
 use crate::{Report, Severity, rules};
@@ -196,7 +197,9 @@ fn table(report: &Report, color: bool, w: &mut dyn Write) -> std::io::Result<()>
         by_file.entry(&f.location.file).or_default().push(f);
     }
     for (file, fs) in &by_file {
-        writeln!(w, "{file} ({} findings)", fs.len())?;
+        // File names, object names and messages quote the inputs: no
+        // terminal escapes or line breaks from them (bosun-core `text`).
+        writeln!(w, "{} ({} findings)", clean(file), fs.len())?;
         for f in fs {
             let line = f
                 .location
@@ -212,25 +215,25 @@ fn table(report: &Report, color: bool, w: &mut dyn Write) -> std::io::Result<()>
                 w,
                 "  {line:>5}  {}  {:<20} {}{profile}",
                 paint(color, f.severity, &sev),
-                f.rule_id,
-                f.title
+                clean(&f.rule_id),
+                clean(&f.title)
             )?;
             let object = f
                 .location
                 .object
                 .as_deref()
-                .map(|o| format!("{o}: "))
+                .map(|o| format!("{}: ", clean(o)))
                 .unwrap_or_default();
-            writeln!(w, "         {object}{}", f.message)?;
-            writeln!(w, "         fix: {}", f.fix)?;
+            writeln!(w, "         {object}{}", clean(&f.message))?;
+            writeln!(w, "         fix: {}", clean(&f.fix))?;
         }
         writeln!(w)?;
     }
     for s in &report.skipped {
-        writeln!(w, "skipped {}: {}", s.file, s.reason)?;
+        writeln!(w, "skipped {}: {}", clean(&s.file), clean(&s.reason))?;
     }
     for n in &report.notes {
-        writeln!(w, "note {}: {}", n.file, n.message)?;
+        writeln!(w, "note {}: {}", clean(&n.file), clean(&n.message))?;
     }
     let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
     for f in &report.findings {

@@ -6,6 +6,7 @@ pub mod distro;
 pub mod package;
 pub mod purl;
 pub mod reference;
+pub mod text;
 pub mod time;
 
 pub use digest::{Digest, DigestError, DigestWriter};

@@ -25,7 +25,7 @@ pub enum ReferenceError {
         "image reference {reference:?}: tag {tag:?} is not valid (at most 128 of A-Za-z0-9_.-, not starting with '.' or '-')"
     )]
     BadTag { reference: String, tag: String },
-    #[error("image reference {reference:?}: {source}")]
+    #[error("image reference {reference:?}")]
     BadDigest {
         reference: String,
         source: DigestError,

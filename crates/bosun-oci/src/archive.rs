@@ -244,9 +244,9 @@ impl DockerArchiveStore {
             subject: None,
             annotations: Default::default(),
         };
-        let manifest = serde_json::to_vec(&manifest).map_err(|source| OciError::Json {
+        let manifest = serde_json::to_vec(&manifest).map_err(|error| OciError::Json {
             what: what.clone(),
-            source,
+            error,
         })?;
         Ok(DockerArchiveStore {
             manifest_digest: Digest::sha256_of(&manifest),

@@ -2,17 +2,19 @@ use bosun_core::Digest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{what} is not valid JSON: {}", json_problem(source))]
+    /// Not a `#[source]`: serde_json's own message quotes the document
+    /// (an error must never echo a file's content), so only the position
+    /// is shown.
+    #[error("{what} is not valid JSON: {}", json_problem(error))]
     Json {
         what: String,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{what} is {size} bytes, more than the {limit} allowed")]
     TooLarge { what: String, size: u64, limit: u64 },
@@ -99,19 +101,19 @@ mod tests {
             br#"{"size": 1, "name": "n", "root:x:0:0"#,
             b"root:x:0:0:root:/root:/bin/bash\n",
         ] {
-            let source = serde_json::from_slice::<Doc>(doc).unwrap_err();
+            let error = serde_json::from_slice::<Doc>(doc).unwrap_err();
             let e = OciError::Json {
                 what: "passwd".into(),
-                source,
+                error,
             }
             .to_string();
             assert!(!e.contains("root:x"), "{e}");
             assert!(e.contains("line 1 column"), "{e}");
         }
-        let source = serde_json::from_slice::<Doc>(br#"{"size": 1}"#).unwrap_err();
+        let error = serde_json::from_slice::<Doc>(br#"{"size": 1}"#).unwrap_err();
         let e = OciError::Json {
             what: "m".into(),
-            source,
+            error,
         };
         assert!(e.to_string().contains("missing field `name`"), "{e}");
     }

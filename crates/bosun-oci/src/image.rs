@@ -311,8 +311,8 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
             limit: MAX_JSON_SIZE,
         });
     }
-    serde_json::from_slice(bytes).map_err(|source| OciError::Json {
+    serde_json::from_slice(bytes).map_err(|error| OciError::Json {
         what: what.to_string(),
-        source,
+        error,
     })
 }

@@ -123,7 +123,7 @@ pub struct Entry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
-    #[error("layer {layer}: reading the tar stream: {source}")]
+    #[error("layer {layer}: reading the tar stream")]
     Io {
         layer: String,
         #[source]

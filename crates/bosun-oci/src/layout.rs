@@ -124,9 +124,9 @@ impl LayoutStore {
     fn check_layout(&self) -> Result<(), OciError> {
         let bytes = self.read_small("oci-layout")?;
         let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|source| OciError::Json {
+            serde_json::from_slice(&bytes).map_err(|error| OciError::Json {
                 what: format!("{}: oci-layout", self.describe()),
-                source,
+                error,
             })?;
         match v.get("imageLayoutVersion").and_then(|v| v.as_str()) {
             Some(ver) if ver.starts_with("1.") => Ok(()),

@@ -123,12 +123,10 @@ pub(crate) fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Text from package metadata for places that want one line: control
-/// characters (newlines, ANSI escapes) become spaces.
+/// Text from package metadata for places that want one line: terminal
+/// escapes dropped, controls turned into spaces (bosun-core `text`).
 pub(crate) fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    bosun_core::text::clean(s)
 }
 
 #[cfg(test)]

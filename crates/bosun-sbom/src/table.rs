@@ -67,12 +67,10 @@ fn row(p: &Package) -> [String; 4] {
     ]
 }
 
-/// Control characters (newlines, terminal escapes from hostile metadata)
-/// would break the layout or drive the terminal: shown as `?`.
+/// Names, versions and paths come from the image: terminal escapes,
+/// controls and invisible characters are removed (bosun-core `text`).
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    bosun_core::text::clean(s)
 }
 
 fn shorten(s: &str) -> String {
@@ -118,6 +116,6 @@ mod tests {
 
     #[test]
     fn clean_neutralises_control_characters() {
-        assert_eq!(clean("a\nb\u{1b}[31m"), "a?b?[31m");
+        assert_eq!(clean("a\nb\u{1b}[31m"), "a b");
     }
 }

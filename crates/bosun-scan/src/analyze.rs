@@ -115,7 +115,7 @@ pub fn analyze_file_within(
     };
     match res {
         Ok(f) => f,
-        Err(e) => Some(Facts::Unreadable(e.to_string())),
+        Err(e) => Some(Facts::Unreadable(bosun_core::text::chain(&e))),
     }
 }
 

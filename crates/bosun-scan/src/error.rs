@@ -8,7 +8,7 @@ pub enum ScanError {
     Secrets(#[from] bosun_secret::Error),
     #[error("target {target:?}: {message}")]
     Target { target: String, message: String },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]

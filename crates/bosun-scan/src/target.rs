@@ -111,7 +111,10 @@ impl Target {
             let ix = TarIndex::open(p).map_err(|e| {
                 err(
                     input,
-                    format!("not a directory, image archive or reference: {e}"),
+                    format!(
+                        "not a directory, image archive or reference: {}",
+                        bosun_core::text::chain(&e)
+                    ),
                 )
             })?;
             return if ix.contains("manifest.json") {
@@ -148,7 +151,10 @@ impl Target {
             .map_err(|e| {
                 err(
                     input,
-                    format!("no such file or directory, and not an image reference: {e}"),
+                    format!(
+                        "no such file or directory, and not an image reference: {}",
+                        bosun_core::text::chain(&e)
+                    ),
                 )
             })
     }

@@ -75,10 +75,9 @@ fn blob_digest_mismatch_is_refused() {
     let n = bytes.len();
     bytes[n - 5] ^= 0xff; // inside the gzip trailer: still decodes up to there
     std::fs::write(&p, &bytes).unwrap();
-    let e = run(tmp.path())
-        .err()
-        .expect("tampered blob must fail")
-        .to_string();
+    let e = run(tmp.path()).err().expect("tampered blob must fail");
+    // The message and its causes, as the CLI prints them.
+    let e = bosun_core::text::chain(&e);
     assert!(
         e.contains("digest") || e.contains("crc") || e.contains("corrupt"),
         "{e}"

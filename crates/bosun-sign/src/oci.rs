@@ -321,9 +321,9 @@ pub fn attach(
 }
 
 fn to_json(m: &WireManifest) -> Result<Vec<u8>, OciError> {
-    serde_json::to_vec(m).map_err(|source| OciError::Json {
+    serde_json::to_vec(m).map_err(|error| OciError::Json {
         what: "signature manifest".into(),
-        source,
+        error,
     })
 }
 

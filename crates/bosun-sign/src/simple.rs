@@ -36,7 +36,7 @@ const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 pub enum SimpleError {
     #[error("signature annotation is not valid base64: {0}")]
     SignatureEncoding(String),
-    #[error("signature invalid: {0}")]
+    #[error("signature invalid")]
     SignatureInvalid(#[source] VerifyError),
     #[error("payload is {0} bytes, more than the {MAX_PAYLOAD_BYTES} allowed")]
     PayloadTooLarge(usize),

@@ -28,7 +28,7 @@ const FIELDS: [&str; 5] = ["id", "package", "path", "reason", "expires"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum IgnoreError {
-    #[error("cannot read ignore file {path}: {source}")]
+    #[error("cannot read ignore file {path}")]
     Io {
         path: String,
         #[source]

@@ -965,17 +965,17 @@ fn severity_of(os: bool, group: &[&(Hit, Arc<Advisory>)]) -> (Severity, String) 
     (Severity::Unknown, "none".into())
 }
 
+/// The summary of an advisory that has none: the first paragraph of its
+/// details, whole (the feeds bound the details; the table and SARIF cut
+/// it to fit, the JSON report keeps it).
 fn first_line(s: &str) -> String {
-    let line = s
+    let para: Vec<&str> = s
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    let mut end = line.len().min(200);
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    line[..end].to_string()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    para.join(" ")
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ const HASHES: [&str; 12] = [
 
 #[derive(Debug, thiserror::Error)]
 pub enum VexError {
-    #[error("cannot read VEX document {path}: {source}")]
+    #[error("cannot read VEX document {path}")]
     Io {
         path: String,
         #[source]

@@ -31,13 +31,13 @@ pub enum BuildError {
     Feed(#[from] feed::FeedError),
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Sqlite {
         path: PathBuf,
         #[source]

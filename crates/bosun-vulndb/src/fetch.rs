@@ -220,7 +220,7 @@ pub enum FetchError {
         from: String,
         message: String,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error("{0}")]
     Config(String),

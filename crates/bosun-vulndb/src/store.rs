@@ -36,20 +36,20 @@ pub enum DbError {
         "{path}: database schema version {found}, this bosun reads version {SCHEMA_VERSION}; run `bosun db update`"
     )]
     SchemaVersion { path: PathBuf, found: u32 },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Sqlite {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("{path}: stored record {what} does not decode: {source}")]
+    #[error("{path}: stored record {what} does not decode")]
     Body {
         path: PathBuf,
         what: String,
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -19,7 +19,7 @@ pub enum UpdateError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Build(#[from] BuildError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bosun_config::output::Format;
 use bosun_config::{Settings, Severity};
+use bosun_core::text::escape;
 use clap::Args;
 
 use crate::output;
@@ -17,14 +17,18 @@ pub struct ConfigArgs {
     /// directories to search for both.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format: table, json, sarif.
-    #[arg(short = 'f', long, default_value = "table")]
-    format: String,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above SEVERITY (low, medium, high,
-    /// critical); `any` fails on every finding, `none` never.
+    /// Format for standard output and for `-o FILE` (Trivy's `-f FORMAT -o
+    /// FILE`): table, json, sarif.
+    #[arg(short = 'f', long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// Output: FORMAT (to standard output) or FORMAT=FILE, repeatable; with
+    /// -f, a FILE for that format. A regular FILE is replaced atomically
+    /// keeping its mode and owner; a FIFO or device is written straight.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    outputs: Vec<String>,
+    /// Exit 1 when a finding is at or above SEVERITY (unknown, negligible,
+    /// low, medium, high, critical); `any` fails on every finding, `none`
+    /// never.
     #[arg(long, value_name = "SEVERITY", default_value = "any")]
     fail_on: String,
     /// Settings file (its `config:` section) [default: bosun.yaml in the
@@ -34,18 +38,8 @@ pub struct ConfigArgs {
 }
 
 pub fn run(a: ConfigArgs) -> anyhow::Result<ExitCode> {
-    let format: Format = a
-        .format
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-    let fail_on = match a.fail_on.to_ascii_lowercase().as_str() {
-        "none" | "never" => None,
-        "any" => Some(Severity::Unknown),
-        s => Some(
-            Severity::parse_label(s)
-                .with_context(|| format!("--fail-on: unknown severity {s:?}"))?,
-        ),
-    };
+    let outputs = output::parse(&output::CONFIG_FORMATS, a.format.as_deref(), &a.outputs)?;
+    let fail_on: Option<Severity> = crate::scan::parse_fail_on(&a.fail_on)?;
     let settings_path = a.config_file.clone().or_else(|| {
         let p = PathBuf::from("bosun.yaml");
         p.is_file().then_some(p)
@@ -56,14 +50,23 @@ pub fn run(a: ConfigArgs) -> anyhow::Result<ExitCode> {
     };
     let report = bosun_config::check_paths(&a.paths, &settings)?;
     // The table lists skipped files itself; other formats are for machines.
-    if format != Format::Table {
+    let table_on_stdout = outputs
+        .iter()
+        .any(|o| o.format == Format::Table && o.dest == output::Dest::Stdout);
+    if !table_on_stdout {
         for s in &report.skipped {
-            eprintln!("warning: skipped {}: {}", s.file, s.reason);
+            eprintln!(
+                "warning: skipped {}: {}",
+                escape(&s.file),
+                escape(&s.reason)
+            );
         }
     }
-    output::emit(a.output.as_deref(), |w, tty| {
-        bosun_config::output::write(&report, format, tty, w).map_err(anyhow::Error::from)
-    })?;
+    for o in &outputs {
+        output::emit(&o.dest, |w, tty| {
+            bosun_config::output::write(&report, o.format, tty, w).map_err(anyhow::Error::from)
+        })?;
+    }
     // Nothing checked is not "clean": every input skipped, or a directory
     // without a Dockerfile or manifest, is an error (after the report,
     // which lists what was skipped and why).

@@ -172,7 +172,10 @@ pub fn run(cache: Option<PathBuf>, quiet: bool, cmd: DbCommand) -> anyhow::Resul
                     }
                     Err(e) => {
                         failed += 1;
-                        eprintln!("warning: {e} (keeping the previous copy)");
+                        eprintln!(
+                            "warning: {} (keeping the previous copy)",
+                            bosun_core::text::escape(&bosun_core::text::chain(e))
+                        );
                     }
                 }
             }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use bosun_core::text::escape;
 use clap::{Args, Parser, Subcommand};
 
 /// Exit codes are API: CI tells them apart. 1: findings at or above the
@@ -33,6 +34,10 @@ struct Cli {
     /// [default: $XDG_CACHE_HOME/bosun or ~/.cache/bosun].
     #[arg(long, global = true, env = "BOSUN_CACHE_DIR", value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Do not read or write the layer cache or the verification cache (the
+    /// vulnerability database still lives under --cache-dir).
+    #[arg(long, global = true)]
+    no_cache: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -89,15 +94,23 @@ enum Command {
 struct SbomArgs {
     /// What to catalog (see above).
     target: String,
-    /// Output format, optionally to a file: FORMAT[=FILE]. Repeat to write
-    /// several formats in one run. Formats: table, json, cyclonedx-json,
-    /// spdx-json. Default: table to stdout.
+    /// Output: FORMAT (to standard output) or FORMAT=FILE; repeat to write
+    /// several formats in one run. With -f, a FILE for that format.
+    /// Formats: table, json, cyclonedx-json, spdx-json. Default: table to
+    /// standard output. FILE may be a FIFO or a device (written straight,
+    /// never replaced); a regular file is replaced atomically, keeping its
+    /// mode and owner.
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     outputs: Vec<String>,
+    /// Format for `-o FILE` and for standard output (Trivy's `-f FORMAT -o
+    /// FILE`).
+    #[arg(short = 'f', long = "format", value_name = "FORMAT")]
+    format: Option<String>,
     /// With --attest: the SBOM format signed into the attestation
-    /// (cyclonedx-json or spdx-json).
-    #[arg(long, default_value = "cyclonedx-json", value_name = "FORMAT")]
-    attest_format: String,
+    /// (cyclonedx-json or spdx-json) [default: the one SBOM format -o
+    /// writes, else cyclonedx-json].
+    #[arg(long, value_name = "FORMAT")]
+    attest_format: Option<String>,
     #[command(flatten)]
     attest: sign::AttestFlags,
     #[command(flatten)]
@@ -109,8 +122,8 @@ pub(crate) struct ImageArgs {
     /// Pick this platform from a multi-platform image: os/arch[/variant].
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     platform: Option<String>,
-    /// Do not read or write the layer cache.
-    #[arg(long)]
+    /// Set from the global `--no-cache`.
+    #[arg(skip)]
     no_cache: bool,
     /// Allow plain HTTP to registries (never done otherwise).
     #[arg(long)]
@@ -138,7 +151,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Causes may quote names from an image or a file: shown, not
+            // obeyed, by the terminal.
+            eprintln!("error: {}", bosun_core::text::escape(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -211,6 +226,44 @@ pub(crate) fn scan_options(
     })
 }
 
+/// The SBOM format `sbom --attest` signs, and its predicate type: the one
+/// given by --attest-format, else the one SBOM format the outputs write
+/// (`-o spdx-json` attests SPDX), else CycloneDX.
+fn attest_format(
+    flag: Option<&str>,
+    outputs: &[output::Output<bosun_sbom::Format>],
+) -> anyhow::Result<(bosun_sbom::Format, &'static str)> {
+    use bosun_sbom::Format;
+    let of = |f: Format| match f {
+        Format::SpdxJson => (Format::SpdxJson, "spdx"),
+        _ => (Format::CycloneDxJson, "cyclonedx"),
+    };
+    if let Some(flag) = flag {
+        return match flag.to_ascii_lowercase().as_str() {
+            "cyclonedx-json" | "cyclonedx" => Ok(of(Format::CycloneDxJson)),
+            "spdx-json" | "spdx" => Ok(of(Format::SpdxJson)),
+            other => anyhow::bail!(
+                "--attest-format {}: expected cyclonedx-json or spdx-json",
+                escape(other)
+            ),
+        };
+    }
+    let mut written: Vec<Format> = outputs
+        .iter()
+        .map(|o| o.format)
+        .filter(|f| matches!(f, Format::CycloneDxJson | Format::SpdxJson))
+        .collect();
+    written.dedup();
+    match written.as_slice() {
+        [] => Ok(of(Format::CycloneDxJson)),
+        [one] => Ok(of(*one)),
+        _ => anyhow::bail!(
+            "--attest: -o writes both CycloneDX and SPDX; say which one to sign with \
+             --attest-format cyclonedx-json or --attest-format spdx-json"
+        ),
+    }
+}
+
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
 pub(crate) fn creation_time() -> anyhow::Result<i64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
@@ -225,16 +278,17 @@ pub(crate) fn creation_time() -> anyhow::Result<i64> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Sbom(args) => {
-            let outputs = output::parse_all(&args.outputs)?;
+            let outputs =
+                output::parse(&output::SBOM_FORMATS, args.format.as_deref(), &args.outputs)?;
+            let mut args = args;
+            args.image.no_cache |= cli.no_cache;
             let opts = scan_options(cli.cache_dir, &args.image)?;
             let target = bosun_scan::Target::parse(&args.target)?;
             args.attest.check(&target)?;
-            let (attest_format, attest_type) = match args.attest_format.as_str() {
-                "cyclonedx-json" | "cyclonedx" => (bosun_sbom::Format::CycloneDxJson, "cyclonedx"),
-                "spdx-json" | "spdx" => (bosun_sbom::Format::SpdxJson, "spdx"),
-                other => {
-                    anyhow::bail!("--attest-format {other:?}: expected cyclonedx-json or spdx-json")
-                }
+            let (attest_format, attest_type) = if args.attest.attest {
+                attest_format(args.attest_format.as_deref(), &outputs)?
+            } else {
+                (bosun_sbom::Format::CycloneDxJson, "cyclonedx")
             };
             let created = creation_time()?;
             let scanned = {
@@ -246,16 +300,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let sbom = bosun_scan::to_sbom(scanned, created);
             for u in &sbom.unknowns {
                 if u.kind.is_unparsed() {
-                    tracing::info!("unknown: {} ({}): {}", u.path, u.cataloger, u.message);
+                    tracing::info!(
+                        "unknown: {} ({}): {}",
+                        escape(&u.path),
+                        escape(&u.cataloger),
+                        escape(&u.message)
+                    );
                 } else {
                     // A limit or a hostile entry: the SBOM records it, and
                     // the user must see it even without -v.
                     eprintln!(
                         "warning: {} {}: {}: {}",
                         u.kind.as_str(),
-                        u.path.escape_debug(),
-                        u.cataloger,
-                        u.message.escape_debug()
+                        escape(&u.path),
+                        escape(&u.cataloger),
+                        escape(&u.message)
                     );
                 }
             }
@@ -272,15 +331,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan(args) => scan::run(cli.cache_dir, cli.quiet, args),
+        Command::Scan(args) => scan::run(cli.cache_dir, cli.no_cache, cli.quiet, args),
         Command::Db(cmd) => db::run(cli.cache_dir, cli.quiet, cmd),
         Command::Config(args) => config::run(args),
         Command::VerifyBlob(args) => verify_blob::run(cli.quiet, args),
         Command::Key(cmd) => sign::key(cmd),
         Command::PublicKey(args) => sign::public_key(args),
         Command::Sign(args) => sign::sign(args),
-        Command::Verify(args) => sign::verify(cli.cache_dir, args),
+        Command::Verify(mut args) => {
+            args.no_cache |= cli.no_cache;
+            sign::verify(cli.cache_dir, args)
+        }
         Command::Attest(args) => sign::attest(args),
         Command::VerifyAttestation(args) => sign::verify_attestation(args),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use bosun_sbom::Format;
+
+    fn outs(specs: &[&str]) -> Vec<output::Output<Format>> {
+        let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        output::parse(&output::SBOM_FORMATS, None, &specs).unwrap()
+    }
+
+    #[test]
+    fn attested_format_follows_the_one_written() {
+        assert_eq!(
+            attest_format(None, &outs(&["spdx-json"])).unwrap(),
+            (Format::SpdxJson, "spdx")
+        );
+        assert_eq!(
+            attest_format(None, &outs(&["spdx-json=a", "table"])).unwrap(),
+            (Format::SpdxJson, "spdx")
+        );
+        assert_eq!(
+            attest_format(None, &outs(&["table"])).unwrap(),
+            (Format::CycloneDxJson, "cyclonedx")
+        );
+        assert!(attest_format(None, &outs(&["spdx-json=a", "cyclonedx-json"])).is_err());
+        assert_eq!(
+            attest_format(Some("cyclonedx-json"), &outs(&["spdx-json"])).unwrap(),
+            (Format::CycloneDxJson, "cyclonedx")
+        );
     }
 }

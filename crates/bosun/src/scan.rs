@@ -19,19 +19,25 @@ pub struct ScanArgs {
     /// What to scan: every target `bosun sbom` takes, or sbom:FILE
     /// (CycloneDX or SPDX JSON, from bosun, Syft, Trivy...).
     target: String,
-    /// Output format: table, json, sarif, cyclonedx-json.
-    #[arg(short = 'f', long, default_value = "table")]
-    format: String,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    /// Format for standard output and for `-o FILE` (Trivy's `-f FORMAT -o
+    /// FILE`): table, json, sarif, cyclonedx-json.
+    #[arg(short = 'f', long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// Output: FORMAT (to standard output) or FORMAT=FILE, repeatable; with
+    /// -f, a FILE for that format. A regular FILE is replaced atomically
+    /// keeping its mode and owner; a FIFO or device is written straight.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    outputs: Vec<String>,
     /// Only report these severities (comma-separated: UNKNOWN, NEGLIGIBLE,
-    /// LOW, MEDIUM, HIGH, CRITICAL). Default: all.
+    /// LOW, MEDIUM, HIGH, CRITICAL), for every scanner. Default: all.
+    /// Analysis issues (what could not be analysed, hostile layer entries)
+    /// are always reported.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     severity: Vec<String>,
-    /// Exit 1 when a reported finding is at or above SEVERITY; `none` never
-    /// fails on findings.
-    #[arg(long, value_name = "SEVERITY", default_value = "unknown")]
+    /// Exit 1 when a reported finding or issue of any scanner is at or
+    /// above SEVERITY (unknown, negligible, low, medium, high, critical;
+    /// `any` for every one, `none` never).
+    #[arg(long, value_name = "SEVERITY", default_value = "any")]
     fail_on: String,
     /// Leave out findings with no fixed version.
     #[arg(long)]
@@ -47,9 +53,9 @@ pub struct ScanArgs {
     /// findings (repeatable).
     #[arg(long = "vex", value_name = "FILE")]
     vex: Vec<PathBuf>,
-    /// Scanners to run (comma-separated): vuln, secret, misconfig
-    /// [default: all three for images, vuln,secret for directories, vuln
-    /// for SBOM files].
+    /// Scanners to run (comma-separated): vuln, secret, misconfig (image
+    /// configuration checks) [default: vuln,secret for images and
+    /// directories, vuln for SBOM files].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     scanners: Vec<String>,
     /// bosun.yaml with `secrets:` (custom rules, allow-lists) and `config:`
@@ -65,22 +71,22 @@ pub struct ScanArgs {
     image: ImageArgs,
 }
 
-pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Result<ExitCode> {
-    let format: Format = a
-        .format
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+pub fn run(
+    cache_dir: Option<PathBuf>,
+    no_cache: bool,
+    quiet: bool,
+    mut a: ScanArgs,
+) -> anyhow::Result<ExitCode> {
+    a.image.no_cache |= no_cache;
+    let outputs = output::parse(&output::SCAN_FORMATS, a.format.as_deref(), &a.outputs)?;
     let shown: Vec<Severity> = a
         .severity
         .iter()
         .map(|s| parse_severity(s).with_context(|| "--severity"))
         .collect::<anyhow::Result<_>>()?;
-    let fail_on = match a.fail_on.to_ascii_lowercase().as_str() {
-        "none" | "never" => None,
-        s => Some(parse_severity(s).context("--fail-on")?),
-    };
+    let fail_on = parse_fail_on(&a.fail_on)?;
     let is_sbom = a.target.starts_with("sbom:");
-    let scanners = Scanners::parse(&a.scanners, is_sbom, &a.target)?;
+    let scanners = Scanners::parse(&a.scanners, is_sbom)?;
     let config_path = a.config_file.clone().or_else(|| {
         let p = PathBuf::from("bosun.yaml");
         p.is_file().then_some(p)
@@ -112,7 +118,12 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         if a.attest.attest {
             anyhow::bail!("--attest needs an image in a registry, not an SBOM file");
         }
-        read_sbom(Path::new(file))?
+        let mut sbom = read_sbom(file)?;
+        // An SBOM from elsewhere may carry the image's history verbatim:
+        // the report written from it must not.
+        let scanner = bosun_secret::Scanner::new(&bosun_secret::Config::default())?;
+        bosun_scan::secrets::redact_source(&scanner, &mut sbom.source);
+        sbom
     } else {
         let mut opts = crate::scan_options(cache_dir, &a.image)?;
         opts.secrets = scanners.secret;
@@ -210,20 +221,31 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
         (shown.is_empty() || shown.contains(&f.severity))
             && !(a.ignore_unfixed && f.status != Status::Fixed)
     });
+    // --severity filters every scanner's results alike; what could not be
+    // analysed is never hidden by it.
+    report.issues.retain(|i| {
+        shown.is_empty() || shown.contains(&i.severity) || i.kind == IssueKind::Analysis
+    });
 
-    for n in &report.notices {
-        if !quiet {
-            eprintln!("note: {}", n.message);
+    // A table on standard output lists the notices itself.
+    let table_on_stdout = outputs
+        .iter()
+        .any(|o| o.format == Format::Table && o.dest == output::Dest::Stdout);
+    if !quiet && !table_on_stdout {
+        for n in &report.notices {
+            eprintln!("note: {}", bosun_core::text::clean(&n.message));
         }
     }
-    output::emit(a.output.as_deref(), |w, tty| {
-        let opts = report::Options {
-            color: tty,
-            pretty: true,
-            width: None,
-        };
-        report::write(&report, format, &opts, w).map_err(anyhow::Error::from)
-    })?;
+    for o in &outputs {
+        output::emit(&o.dest, |w, tty| {
+            let opts = report::Options {
+                color: tty,
+                pretty: true,
+                width: None,
+            };
+            report::write(&report, o.format, &opts, w).map_err(anyhow::Error::from)
+        })?;
+    }
     if let Some(target) = &scanned_target {
         a.attest
             .attach(target, &report.sbom, &a.image, "vuln", || {
@@ -231,9 +253,6 @@ pub fn run(cache_dir: Option<PathBuf>, quiet: bool, a: ScanArgs) -> anyhow::Resu
             })?;
     }
     let incomplete = report.issues.iter().any(|i| i.rule_id == INCOMPLETE_RULE);
-    report
-        .issues
-        .retain(|i| shown.is_empty() || shown.contains(&i.severity));
     let failed = fail_on.is_some_and(|t| {
         report.findings.iter().any(|f| f.severity >= t)
             || report.issues.iter().any(|i| i.severity >= t)
@@ -279,13 +298,14 @@ struct Scanners {
 }
 
 impl Scanners {
-    fn parse(list: &[String], is_sbom: bool, target: &str) -> anyhow::Result<Scanners> {
+    fn parse(list: &[String], is_sbom: bool) -> anyhow::Result<Scanners> {
         if list.is_empty() {
-            let dir = target.starts_with("dir:");
+            // What `trivy image` runs: vulnerabilities and secrets; image
+            // configuration checks only when asked for.
             return Ok(Scanners {
                 vuln: true,
                 secret: !is_sbom,
-                misconfig: !is_sbom && !dir,
+                misconfig: false,
             });
         }
         let mut s = Scanners {
@@ -438,15 +458,59 @@ fn parse_severity(s: &str) -> anyhow::Result<Severity> {
     })
 }
 
-fn read_sbom(path: &Path) -> anyhow::Result<bosun_sbom::Sbom> {
+/// `--fail-on` of `scan` and `config`: none/never, any, or a severity
+/// (unknown, negligible, low, medium, high, critical), case-insensitive.
+/// `None`: never fail on findings.
+pub(crate) fn parse_fail_on(s: &str) -> anyhow::Result<Option<Severity>> {
+    match s.to_ascii_lowercase().as_str() {
+        "none" | "never" => Ok(None),
+        "any" => Ok(Some(Severity::Unknown)),
+        other => Severity::parse_label(other).map(Some).with_context(|| {
+            format!(
+                "--fail-on {}: expected none, any, unknown, negligible, low, medium, high \
+                 or critical",
+                bosun_core::text::escape(s)
+            )
+        }),
+    }
+}
+
+/// `sbom:FILE`, or `sbom:-` for standard input. A file's size is checked
+/// before anything is read; a stream is read up to the limit.
+fn read_sbom(file: &str) -> anyhow::Result<bosun_sbom::Sbom> {
     use std::io::Read;
-    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let shown = bosun_core::text::escape(file);
+    let too_big =
+        || anyhow::anyhow!("{shown}: more than the {MAX_SBOM_FILE} bytes an SBOM may have");
     let mut bytes = Vec::new();
+    if file == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SBOM_FILE + 1)
+            .read_to_end(&mut bytes)
+            .context("reading the SBOM from standard input")?;
+        if bytes.len() as u64 > MAX_SBOM_FILE {
+            return Err(too_big());
+        }
+        return Ok(bosun_sbom::read::read(&bytes, "standard input")?);
+    }
+    let path = Path::new(file);
+    let f = std::fs::File::open(path).with_context(|| format!("opening {shown}"))?;
+    let meta = f.metadata().with_context(|| format!("reading {shown}"))?;
+    if meta.is_dir() {
+        anyhow::bail!("{shown}: is a directory, not an SBOM file");
+    }
+    if meta.is_file() && meta.len() > MAX_SBOM_FILE {
+        anyhow::bail!(
+            "{shown}: {} bytes, more than the {MAX_SBOM_FILE} bytes an SBOM may have",
+            meta.len()
+        );
+    }
     f.take(MAX_SBOM_FILE + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
+        .with_context(|| format!("reading {shown}"))?;
     if bytes.len() as u64 > MAX_SBOM_FILE {
-        anyhow::bail!("{}: larger than {MAX_SBOM_FILE} bytes", path.display());
+        return Err(too_big());
     }
-    Ok(bosun_sbom::read::read(&bytes, &path.display().to_string())?)
+    Ok(bosun_sbom::read::read(&bytes, file)?)
 }

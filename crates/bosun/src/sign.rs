@@ -127,9 +127,9 @@ pub struct VerifyArgs {
     /// Require this annotation in the signed payload (repeatable).
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     annotations: Vec<String>,
-    /// Do not read or write the verification cache.
-    #[arg(long)]
-    no_cache: bool,
+    /// Set from the global `--no-cache` (the verification cache).
+    #[arg(skip)]
+    pub(crate) no_cache: bool,
     #[command(flatten)]
     registry: RegistryArgs,
 }

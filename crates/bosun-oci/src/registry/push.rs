@@ -130,11 +130,10 @@ impl Registry {
                 .and_then(next_link)
                 .map(|l| self.resolve_location(&l));
             let bytes = self.read_bounded(&call.what, resp, MAX_TAGS_PAGE_BODY)?;
-            let page: TagList =
-                serde_json::from_slice(&bytes).map_err(|source| OciError::Json {
-                    what: self.describe(&call.what),
-                    source,
-                })?;
+            let page: TagList = serde_json::from_slice(&bytes).map_err(|error| OciError::Json {
+                what: self.describe(&call.what),
+                error,
+            })?;
             tags.extend(page.tags.unwrap_or_default());
             match next {
                 Some(n) => url = n,

@@ -49,7 +49,7 @@ const MAX_PURL: usize = 16 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{origin}: not JSON: {source}")]
+    #[error("{origin}: not JSON")]
     NotJson {
         origin: String,
         source: serde_json::Error,
@@ -65,7 +65,7 @@ pub enum ReadError {
         version: String,
         supported: &'static str,
     },
-    #[error("{origin}: invalid {format} document: {source}")]
+    #[error("{origin}: invalid {format} document")]
     Invalid {
         origin: String,
         format: &'static str,

@@ -157,103 +157,10 @@ pub(crate) fn ordered(findings: &[Finding]) -> Vec<&Finding> {
     v
 }
 
-/// Advisory text for a place that wants one line: terminal escape
-/// sequences (CSI `ESC [ ... m`, OSC `ESC ] ... BEL`) are dropped whole,
-/// other control characters (newlines) become spaces, runs of spaces
-/// collapse, characters that reorder or hide text (bidi overrides,
-/// zero-width) are dropped, and at most `max` characters are kept (`...`
-/// marks a cut). Reading stops once `max` is reached, so a 1 MB summary costs
-/// no more than a short one.
-pub(crate) fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut n = 0;
-    let mut space = false;
-    let mut cut = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => {
-                match chars.next_if(|c| *c == '[' || *c == ']') {
-                    Some('[') => skip_csi(&mut chars),
-                    Some(_) => skip_osc(&mut chars),
-                    // Two-character escapes (`ESC c`, `ESC 7`...).
-                    None => {
-                        chars.next();
-                    }
-                }
-                continue;
-            }
-            '\u{9b}' => {
-                skip_csi(&mut chars);
-                continue;
-            }
-            '\u{9d}' => {
-                skip_osc(&mut chars);
-                continue;
-            }
-            _ => {}
-        }
-        if c.is_control() || c.is_whitespace() {
-            space = n > 0;
-            continue;
-        }
-        if is_invisible(c) {
-            continue;
-        }
-        if n + 1 + usize::from(space) > max {
-            cut = true;
-            break;
-        }
-        if space {
-            out.push(' ');
-            n += 1;
-            space = false;
-        }
-        out.push(c);
-        n += 1;
-    }
-    if cut {
-        while n + 3 > max && out.pop().is_some() {
-            n -= 1;
-        }
-        out.truncate(out.trim_end().len());
-        out.push_str("...");
-    }
-    out
-}
-
-type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
-
-/// Past a CSI sequence's parameter and intermediate bytes and its final
-/// byte; a character that cannot be part of one ends it unconsumed.
-fn skip_csi(chars: &mut Chars<'_>) {
-    while chars
-        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
-        .is_some()
-    {}
-    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
-}
-
-/// Past an OSC string: up to BEL or ST (`ESC \\`), or any other control
-/// character, which is left for the caller.
-fn skip_osc(chars: &mut Chars<'_>) {
-    while let Some(c) = chars.next_if(|c| !c.is_control() || *c == '\u{7}') {
-        if c == '\u{7}' {
-            return;
-        }
-    }
-    if chars.next_if_eq(&'\u{1b}').is_some() {
-        chars.next_if_eq(&'\\');
-    }
-}
-
-/// Format characters that change how a terminal or browser shows the text
-/// around them ("Trojan Source"): bidi embeddings, overrides and isolates,
-/// zero-width characters, the BOM.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-}
+/// Advisory text for a place that wants one line, cleaned of terminal
+/// escapes, controls and invisible characters and bounded: the one
+/// cleaner all of bosun uses.
+pub(crate) use bosun_core::text::one_line;
 
 /// A URL from advisory data that may go into a `format: uri` field:
 /// http(s), printable ASCII with no characters URIs forbid.
@@ -316,23 +223,6 @@ mod tests {
             assert_eq!(f.to_string(), f.name());
         }
         assert!("cyclonedx".parse::<Format>().is_err());
-    }
-
-    #[test]
-    fn one_line_cleans_and_cuts() {
-        assert_eq!(one_line("a\n\tb\u{1b}[1;31m  c ", 80), "a b c");
-        assert_eq!(
-            one_line("x\u{1b}]8;;http://e\u{7}y\u{1b}]0;t\u{1b}\\z\u{9b}2Jw", 80),
-            "xyzw"
-        );
-        assert_eq!(one_line("a\u{1b}cb\u{1b}", 80), "ab");
-        assert_eq!(one_line("a\u{1b}[31\nb", 80), "a b");
-        assert_eq!(one_line("x\u{202E}y\u{200B}z", 80), "xyz");
-        assert_eq!(one_line("abcdefghij", 10), "abcdefghij");
-        assert_eq!(one_line("abcdefghijk", 10), "abcdefg...");
-        assert_eq!(one_line("ab  \n", 2), "ab");
-        assert_eq!(one_line(&"é".repeat(1 << 20), 20).chars().count(), 20);
-        assert_eq!(one_line("", 5), "");
     }
 
     #[test]

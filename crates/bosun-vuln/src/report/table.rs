@@ -45,14 +45,29 @@ pub(super) fn write(report: &Report, opts: &Options, w: &mut dyn Write) -> Resul
     // Groups in the order of their most severe finding, since `ordered`
     // puts the most severe first.
     let mut groups: Vec<(String, Vec<Row<'_>>)> = Vec::new();
+    let mut firsts: Vec<&Finding> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for f in ordered(&report.findings) {
         let i = *index.entry(f.package.id.as_str()).or_insert_with(|| {
             groups.push((group_title(f), Vec::new()));
+            firsts.push(f);
             groups.len() - 1
         });
         if let Some(g) = groups.get_mut(i) {
             g.1.push(row(f));
+        }
+    }
+    // Two packages of the same name and version (two copies of a jar):
+    // their locations tell them apart.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (title, _) in &groups {
+        *seen.entry(title.clone()).or_default() += 1;
+    }
+    for ((title, _), f) in groups.iter_mut().zip(&firsts) {
+        if seen.get(title.as_str()).is_some_and(|n| *n > 1)
+            && let Some(place) = location(f)
+        {
+            title.push_str(&format!(" at {place}"));
         }
     }
 
@@ -230,6 +245,17 @@ fn group_title(f: &Finding) -> String {
     )
 }
 
+/// Where a package was found: its first location (`(+n)` for more),
+/// cleaned and bounded.
+fn location(f: &Finding) -> Option<String> {
+    let (first, rest) = f.package.locations.split_first()?;
+    let mut s = one_line(&first.path, 2 * MAX_CELL);
+    if !rest.is_empty() {
+        s.push_str(&format!(" (+{})", rest.len()));
+    }
+    Some(s)
+}
+
 fn row(f: &Finding) -> Row<'_> {
     let mut id = one_line(&f.id, MAX_CELL);
     if !f.aliases.is_empty() {
@@ -263,5 +289,42 @@ fn colour(s: Severity) -> Option<&'static str> {
         Severity::Medium => Some("33"),
         Severity::Low => Some("36"),
         Severity::Negligible | Severity::Unknown => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ignore::tests::{finding, report};
+
+    /// Two copies of one jar: same name and version, different ids; the
+    /// rows say where each one is. Unique rows stay as they were.
+    #[test]
+    fn same_name_and_version_rows_show_the_location() {
+        let mut a = finding(
+            "CVE-2022-1471",
+            &[],
+            "snakeyaml",
+            "pkg:maven/org.yaml/snakeyaml@1.33",
+        );
+        let mut b = a.clone();
+        a.package.id = "jar-1".into();
+        a.package.locations[0].path = "/app/lib/snakeyaml-1.33.jar".into();
+        b.package.id = "jar-2".into();
+        b.package.locations[0].path = "/opt/tool/snakeyaml-1.33.jar".into();
+        let other = finding("CVE-2023-1", &[], "zlib", "pkg:deb/debian/zlib@1.0");
+        let mut out = Vec::new();
+        write(&report(vec![a, b, other]), &Options::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("snakeyaml 1.0 (deb) at /app/lib/snakeyaml-1.33.jar"),
+            "{text}"
+        );
+        assert!(
+            text.contains("snakeyaml 1.0 (deb) at /opt/tool/snakeyaml-1.33.jar"),
+            "{text}"
+        );
+        assert!(text.lines().any(|l| l == "zlib 1.0 (deb)"), "{text}");
     }
 }

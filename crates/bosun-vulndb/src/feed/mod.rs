@@ -21,13 +21,13 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 /// line; `message` says what is wrong there.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
-    #[error("{location}: {source}")]
+    #[error("{location}")]
     Io {
         location: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{location}: corrupt zip archive: {source}")]
+    #[error("{location}: corrupt zip archive")]
     Zip {
         location: String,
         #[source]
