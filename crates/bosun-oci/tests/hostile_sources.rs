@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use bosun_core::text::chain;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -57,11 +58,7 @@ fn a_fifo_named_as_a_blob_is_refused() {
     let dir = tmp.path().to_path_buf();
     let e = within(Duration::from_secs(20), move || {
         let store = LayoutStore::open_dir(&dir, Selector::Default).unwrap();
-        store
-            .blob(&desc)
-            .err()
-            .expect("a FIFO is no blob")
-            .to_string()
+        chain(&store.blob(&desc).err().expect("a FIFO is no blob"))
     });
     assert!(e.contains("FIFO") && e.contains(digest.hex()), "{e}");
 
@@ -70,7 +67,7 @@ fn a_fifo_named_as_a_blob_is_refused() {
     let dir = tmp.path().to_path_buf();
     let e = within(Duration::from_secs(20), move || {
         let store = LayoutStore::open_dir(&dir, Selector::Default).unwrap();
-        resolve(&store, None).expect_err("a FIFO index").to_string()
+        chain(&resolve(&store, None).expect_err("a FIFO index"))
     });
     assert!(e.contains("FIFO") && e.contains("index.json"), "{e}");
 }
@@ -82,10 +79,7 @@ fn a_fifo_named_as_an_archive_is_refused() {
     std::fs::write(&p, b"").unwrap();
     mkfifo(&p);
     let e = within(Duration::from_secs(20), move || {
-        TarIndex::open(&p)
-            .err()
-            .expect("a FIFO archive")
-            .to_string()
+        chain(&TarIndex::open(&p).err().expect("a FIFO archive"))
     });
     assert!(e.contains("FIFO") && e.contains("image.tar"), "{e}");
 }
@@ -140,11 +134,12 @@ fn an_archive_that_is_a_text_file_is_not_quoted() {
     }
     std::fs::write(&p, &text).unwrap();
     for e in [
-        TarIndex::open(&p).err().unwrap().to_string(),
-        LayoutStore::open_archive(&p, Selector::Default)
-            .err()
-            .unwrap()
-            .to_string(),
+        chain(&TarIndex::open(&p).err().unwrap()),
+        chain(
+            &LayoutStore::open_archive(&p, Selector::Default)
+                .err()
+                .unwrap(),
+        ),
     ] {
         assert!(e.contains(&p.display().to_string()), "names the file: {e}");
         assert!(e.contains("byte"), "says where: {e}");

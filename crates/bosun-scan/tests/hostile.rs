@@ -331,10 +331,11 @@ fn a_corrupted_layer_is_a_digest_mismatch() {
         let mid = bytes.len() / 3;
         bytes[mid] ^= 0x5a;
         std::fs::write(&p, &bytes).unwrap();
-        let e = run(tmp.path())
-            .err()
-            .unwrap_or_else(|| panic!("corrupted {mt} must fail"))
-            .to_string();
+        let e = bosun_core::text::chain(
+            &run(tmp.path())
+                .err()
+                .unwrap_or_else(|| panic!("corrupted {mt} must fail")),
+        );
         assert!(e.contains("digest mismatch"), "{mt}: {e}");
         assert!(e.contains(d.hex()), "{mt}: names the layer: {e}");
     }
