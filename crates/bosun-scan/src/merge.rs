@@ -11,6 +11,9 @@ use bosun_oci::tree::FileTree;
 use crate::analyze::LayerAnalysis;
 use crate::secrets::{self, SecretFinding};
 
+/// Content copied for hard links to kept package files, per image.
+const HARDLINK_COPIES: u64 = 64 << 20;
+
 /// Apply the layers in order and keep the facts of the files that survive,
 /// each with the diff_id of the layer that last wrote it. Entries a layer
 /// walk reported (skipped or placed elsewhere than their names say: suspicious;
@@ -78,14 +81,37 @@ pub fn merge_with_secrets(
         }
     }
     // A hard link is the same inode as its target: same content, same facts.
+    // Only links at paths a cataloger wants get them, and their copies are
+    // bounded: a hundred links to one big database must not make a hundred
+    // copies of it.
+    let mut copied = 0u64;
     for (path, layer, target) in hardlinks {
-        if let Some(f) = index.get(&target).map(|r| r.facts.clone()) {
-            index.insert(FileRecord {
-                path,
-                layer: image.layers.get(layer).map(|l| l.diff_id.clone()),
-                facts: f,
-            });
+        let Some((mode, size)) = tree.get(&target).map(|n| (n.mode, n.size)) else {
+            continue;
+        };
+        if bosun_catalog::interest(&path, mode, size) == bosun_catalog::Interest::Skip {
+            continue;
         }
+        let Some(f) = index.get(&target).map(|r| &r.facts) else {
+            continue;
+        };
+        let bytes = match f {
+            Facts::Content(c) => c.len() as u64,
+            _ => 0,
+        };
+        let facts = if copied + bytes > HARDLINK_COPIES {
+            Facts::Incomplete(format!(
+                "not analysed: a hard link to {target}, past the {HARDLINK_COPIES}-byte budget for hard-linked package files"
+            ))
+        } else {
+            copied += bytes;
+            f.clone()
+        };
+        index.insert(FileRecord {
+            path,
+            layer: image.layers.get(layer).map(|l| l.diff_id.clone()),
+            facts,
+        });
     }
     // What lower layers wrote at the paths that survive tells catalogers
     // which layer introduced a package (dpkg's status is rewritten by every

@@ -340,3 +340,57 @@ fn a_corrupted_layer_is_a_digest_mismatch() {
         assert!(e.contains(d.hex()), "{mt}: names the layer: {e}");
     }
 }
+
+/// A hundred hard links to one kept package database (at paths catalogers
+/// want) must not make a hundred copies of it: copies past the budget are
+/// incomplete results, and links at paths nobody wants copy nothing.
+#[test]
+fn hard_links_to_a_kept_database_are_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A dpkg status file of 6 MiB (one package, a long description).
+    let mut status = b"Package: big\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\nDescription: x\n".to_vec();
+    while status.len() < 6 << 20 {
+        status.extend_from_slice(b" padding padding padding padding padding padding padding\n");
+    }
+    status.push(b'\n');
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_path("var/lib/dpkg/status").unwrap();
+    h.set_size(status.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    b.append(&h, &status[..]).unwrap();
+    let link = |b: &mut tar::Builder<Vec<u8>>, name: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(name).unwrap();
+        h.set_entry_type(tar::EntryType::Link);
+        h.set_link_name("var/lib/dpkg/status").unwrap();
+        h.set_size(0);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append(&h, &[][..]).unwrap();
+    };
+    for i in 0..100 {
+        link(&mut b, &format!("var/lib/dpkg/status.d/p{i}"));
+        link(&mut b, &format!("srv/junk/{i}"));
+    }
+    let t = b.into_inner().unwrap();
+    layout(tmp.path(), &[layer(GZIP, &t)], |_, _| {});
+    let s = run(tmp.path()).unwrap();
+    let incomplete: Vec<_> = s
+        .catalog
+        .unknowns
+        .iter()
+        .filter(|u| u.kind == bosun_core::UnknownKind::Incomplete)
+        .collect();
+    // 64 MiB of copies hold ten 6 MiB links; the other ninety are reported.
+    assert_eq!(incomplete.len(), 90, "{:?}", s.catalog.unknowns);
+    assert!(
+        incomplete
+            .iter()
+            .all(|u| u.path.starts_with("/var/lib/dpkg/status.d/")
+                && u.message.contains("hard-linked")),
+        "{incomplete:?}"
+    );
+}

@@ -70,17 +70,7 @@ pub fn parse_document(text: &str, budget: &mut usize) -> Result<Option<Value>, Y
     let mut root: Option<Value> = None;
     let mut documents = 0usize;
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| YamlError {
-            line: e.marker().line(),
-            // The scanner reads ahead while a flow collection could still
-            // be a key, and stops at 255 open ones: the same limit, hit
-            // before the parser gets there.
-            message: if e.info() == "recursion limit exceeded" {
-                too_deep()
-            } else {
-                e.info().to_string()
-            },
-        })?;
+        let (event, mark) = parser.next_token().map_err(scan_error)?;
         let line = mark.line();
         let err = |message: String| YamlError { line, message };
         // A complete node: its value, its node count, its anchor.
@@ -199,14 +189,7 @@ pub fn check(text: &str) -> Result<(), YamlError> {
     let mut anchors: HashMap<usize, usize> = HashMap::new();
     let mut nodes = 0usize;
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| YamlError {
-            line: e.marker().line(),
-            message: if e.info() == "recursion limit exceeded" {
-                too_deep()
-            } else {
-                e.info().to_string()
-            },
-        })?;
+        let (event, mark) = parser.next_token().map_err(scan_error)?;
         let err = |message: String| YamlError {
             line: mark.line(),
             message,
@@ -244,6 +227,20 @@ pub fn check(text: &str) -> Result<(), YamlError> {
         if anchor != 0 {
             anchors.insert(anchor, size);
         }
+    }
+}
+
+fn scan_error(e: yaml_rust2::ScanError) -> YamlError {
+    YamlError {
+        line: e.marker().line(),
+        // The scanner reads ahead while a flow collection could still be a
+        // key, and stops at 255 open ones: the same limit, hit before the
+        // parser gets there.
+        message: if e.info() == "recursion limit exceeded" {
+            too_deep()
+        } else {
+            e.info().to_string()
+        },
     }
 }
 
