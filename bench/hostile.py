@@ -30,18 +30,22 @@ FIXTURES = Path(os.environ.get("BOSUN_FIXTURES", "/work/shared/fixtures"))
 
 
 class Zeros(io.RawIOBase):
-    """`size` bytes of one value, produced as read."""
+    """`size` bytes of `fill` repeated, produced as read."""
 
     def __init__(self, size, fill=b"\n"):
         self.left = size
         self.fill = fill
+        self.at = 0
 
     def readable(self):
         return True
 
     def readinto(self, b):
         n = min(len(b), self.left)
-        b[:n] = self.fill * n
+        k = len(self.fill)
+        start = self.fill[self.at:] + self.fill * (n // k + 2)
+        b[:n] = start[:n]
+        self.at = (self.at + n) % k
         self.left -= n
         return n
 
@@ -79,11 +83,19 @@ def build(layout, files):
         gz = gzip.GzipFile(fileobj=outer, mode="wb", compresslevel=1, mtime=0)
         inner = Hashing(gz)
         with tarfile.open(fileobj=inner, mode="w|", format=tarfile.GNU_FORMAT) as t:
-            for path, size in files:
+            for entry in files:
+                path, size = entry[0], entry[1]
                 info = tarfile.TarInfo(path)
-                info.size = size
                 info.mode = 0o644
-                t.addfile(info, io.BufferedReader(Zeros(size), 1 << 20))
+                if isinstance(size, str):
+                    # A hard link to `size`.
+                    info.type = tarfile.LNKTYPE
+                    info.linkname = size
+                    t.addfile(info)
+                    continue
+                info.size = size
+                fill = entry[2] if len(entry) > 2 else b"\n"
+                t.addfile(info, io.BufferedReader(Zeros(size, fill), 1 << 20))
         gz.close()
     layer = f"sha256:{outer.sha.hexdigest()}"
     os.rename(tmp, layout / "blobs" / "sha256" / outer.sha.hexdigest())
@@ -145,14 +157,30 @@ HOSTILE = {
     "80MiB-dpkg-status": [("var/lib/dpkg/status", 80 * MIB)],
     # Just under it: the largest content one file may keep.
     "63MiB-dpkg-status": [("var/lib/dpkg/status", 63 * MIB)],
+    # A status file and a hundred hard links to it, where dpkg's status.d
+    # files are wanted: copies are budgeted per image.
+    "hundred-hardlinks": [("var/lib/dpkg/status", 63 * MIB)]
+    + [(f"var/lib/dpkg/status.d/p{i}", "var/lib/dpkg/status") for i in range(100)],
+    # Past the cap of entries per layer (the walk stops, incomplete).
+    "million-entries": [(f"d{i // 1000}/f{i % 1000}", 0) for i in range(1_000_010)],
+    # Escaping names: placed inside the root and reported.
+    "climbing-names": [("../var/lib/dpkg/status", 1 * MIB), ("a/../../etc/x", 1 * MIB)],
+}
+
+# Secret-dense content, scanned with `scan --scanners secret`: the matches
+# listed are capped per rule, the rest counted.
+TOKEN = b"ghp_" + b"A" * 36 + b"\n"
+SECRET_HOSTILE = {
+    "64MiB-of-github-tokens": [("srv/tokens.txt", 64 * MIB, TOKEN)],
 }
 
 
-def run(bosun, target, cache):
+def run(bosun, target, cache, secrets=False):
     # A real file: never point -o at /dev/null (see issue 11).
     out = f"{cache}.sbom.json"
-    cmd = ["/usr/bin/time", "-v", bosun, "--cache-dir", cache, "sbom", target,
-           "-o", f"cyclonedx-json={out}"]
+    job = (["scan", "--scanners", "secret", target, "-o", f"json={out}"] if secrets
+           else ["sbom", target, "-o", f"cyclonedx-json={out}"])
+    cmd = ["/usr/bin/time", "-v", bosun, "--cache-dir", cache] + job
     p = subprocess.run(cmd, capture_output=True, text=True)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", p.stderr)
@@ -175,15 +203,17 @@ def main():
         inputs = []
         base = FIXTURES / "images" / "oci" / "python-app"
         if base.exists():
-            inputs.append(("baseline python-app", base, None))
-        for name, files in HOSTILE.items():
-            layout = tmp / name
-            size = build(layout, files)
-            inputs.append((name, layout, size))
-        for name, layout, size in inputs:
+            inputs.append(("baseline python-app", base, None, False))
+        for secrets, table in [(False, HOSTILE), (True, SECRET_HOSTILE)]:
+            for name, files in table.items():
+                layout = tmp / name
+                size = build(layout, files)
+                inputs.append((name, layout, size, secrets))
+        for name, layout, size, *secrets in inputs:
+            secrets = bool(secrets and secrets[0])
             cache = str(tmp / f"cache-{name.replace(' ', '-')}")
-            cold, wall, rc = run(args.bosun, f"oci:{layout}", cache)
-            warm, _, _ = run(args.bosun, f"oci:{layout}", cache)
+            cold, wall, rc = run(args.bosun, f"oci:{layout}", cache, secrets)
+            warm, _, _ = run(args.bosun, f"oci:{layout}", cache, secrets)
             layer = f"{size / MIB:.1f} MiB" if size else "-"
             print(f"{name:28} {layer:>10} {cold:8.1f}MB {warm:8.1f}MB {wall:>10} {rc}")
 
