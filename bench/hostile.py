@@ -162,7 +162,7 @@ HOSTILE = {
     "hundred-hardlinks": [("var/lib/dpkg/status", 63 * MIB)]
     + [(f"var/lib/dpkg/status.d/p{i}", "var/lib/dpkg/status") for i in range(100)],
     # Past the cap of entries per layer (the walk stops, incomplete).
-    "million-entries": [(f"d{i // 1000}/f{i % 1000}", 0) for i in range(1_000_010)],
+    "million-entries-past-cap": [(f"d{i // 1000}/f{i % 1000}", 0) for i in range(1_000_010)],
     # Escaping names: placed inside the root and reported.
     "climbing-names": [("../var/lib/dpkg/status", 1 * MIB), ("a/../../etc/x", 1 * MIB)],
 }

@@ -26,7 +26,7 @@ pub const MAX_PATH: usize = 4096;
 /// Entries read from one layer at most (as for archive members): the walk
 /// keeps every entry's metadata, so this bounds its memory. Hitting it stops
 /// the walk and is reported as incomplete analysis, never silently.
-pub const MAX_ENTRIES: usize = 1_000_000;
+pub const MAX_ENTRIES: usize = 500_000;
 
 /// Wrap `r` in the decompressor its first bytes call for (gzip, zstd, or
 /// none). `declared` is what the media type said; the bytes win, because
