@@ -480,6 +480,15 @@ pub(crate) fn containers(spec: &Value) -> Vec<(&'static str, usize, &Value)> {
     out
 }
 
+/// A container's `env` entries with their indexes.
+pub(crate) fn env_entries(c: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    c.get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
 pub(crate) fn container_name(c: &Value) -> &str {
     c.get("name").and_then(Value::as_str).unwrap_or("<unnamed>")
 }
@@ -589,13 +598,7 @@ fn hardening(at: &mut At, spec: &Value, settings: &Settings, objs: &[Object]) {
                 );
             }
         }
-        for (ei, e) in c
-            .get("env")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (ei, e) in env_entries(c) {
             let en = e.get("name").and_then(Value::as_str).unwrap_or("");
             let literal = e
                 .get("value")

@@ -8,7 +8,9 @@ use base64::Engine;
 use bosun_secret::{Match, Scanner};
 use serde_json::Value;
 
-use super::{Document, container_name, containers, get, locate, objects, pod_spec_path};
+use super::{
+    Document, container_name, containers, env_entries, get, locate, objects, pod_spec_path,
+};
 use crate::aggregate::Collector;
 use crate::dockerfile::Dockerfile;
 use crate::{Finding, Location, Severity};
@@ -116,13 +118,7 @@ fn container_places(spec: &Value, prefix: &str, out: &mut Vec<Place>) {
     for (list, i, c) in containers(spec) {
         let name = container_name(c);
         let base = vec![list.to_string(), format!("name: {name}")];
-        for (ei, e) in c
-            .get("env")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (ei, e) in env_entries(c) {
             let Some(v) = e.get("value").and_then(Value::as_str) else {
                 continue;
             };
